@@ -1,0 +1,3 @@
+"""eyespy-live: live blink alerts for photographers."""
+
+__version__ = "0.1.0"

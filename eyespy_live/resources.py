@@ -1,0 +1,26 @@
+"""Locating files that ship with the package (model, demo clip).
+
+A wheel carries `models/` inside the package as `eyespy_live/models`; a source checkout keeps
+it at the repository top. Both layouts are looked up so tests and installs use the same code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def models_dir() -> Path:
+    for candidate in (PACKAGE_DIR / "models", PACKAGE_DIR.parent / "models"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("eyespy-live's models folder is missing; reinstall the package")
+
+
+def default_eye_model() -> Path:
+    return models_dir() / "eye_state_int8.tflite"
+
+
+def demo_video() -> Path:
+    return PACKAGE_DIR / "data" / "demo_blinks.mp4"

@@ -1,0 +1,1 @@
+"""Per-frame vision: face detection, eye crops, eye-state inference, tracking."""

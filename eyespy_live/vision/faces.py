@@ -1,0 +1,89 @@
+"""What a face detector returns, and how a detector plugin is found by name.
+
+Every detector gives the same `Face`: a box in frame pixels and the two eye centres, so the
+rest of the pipeline never cares which detector ran. Eye points are ordered by image side:
+`eyes[0]` is the eye on the image's left (the subject's right eye).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[int, int, int, int]  # x, y, width, height in frame pixels
+    score: float
+    eyes: tuple[Point, Point]  # (image-left eye, image-right eye) centres in frame pixels
+
+    @property
+    def inter_eye_distance(self) -> float:
+        (x0, y0), (x1, y1) = self.eyes
+        return float(np.hypot(x1 - x0, y1 - y0))
+
+    @property
+    def center(self) -> Point:
+        x, y, w, h = self.box
+        return (x + w / 2.0, y + h / 2.0)
+
+
+class FaceDetector:
+    """Base class of detector plugins; subclasses set `name` and implement `detect`."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """Find faces in a BGR or grayscale uint8 image."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+class DetectorUnavailable(RuntimeError):
+    """The detector's weights or library are not installed."""
+
+
+# One line per plugin module in eyespy_live/vision/detectors/. A module whose import fails
+# (a missing optional package) is logged and skipped, so the others keep working.
+_PLUGIN_MODULES: Sequence[str] = ("blazeface", "haar")
+
+
+def available_detectors() -> dict[str, type[FaceDetector]]:
+    found: dict[str, type[FaceDetector]] = {}
+    for module_name in _PLUGIN_MODULES:
+        try:
+            importlib.import_module(f"eyespy_live.vision.detectors.{module_name}")
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
+            log.warning("face detector plugin %r not loaded: %s", module_name, exc)
+    stack = list(FaceDetector.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.name:
+            found[cls.name] = cls
+    return found
+
+
+def create_detector(name: str, **options: object) -> FaceDetector:
+    detectors = available_detectors()
+    if name not in detectors:
+        raise DetectorUnavailable(
+            f"unknown face detector {name!r}; available: {', '.join(sorted(detectors))}"
+        )
+    return detectors[name](**options)
+
+
+def face_in_frame(face: Face, frame_shape: tuple[int, ...], margin: float = 0.0) -> bool:
+    """True when both eyes lie inside the frame (with `margin` × inter-eye distance spare)."""
+    height, width = frame_shape[:2]
+    pad = margin * face.inter_eye_distance
+    return all(pad <= x < width - pad and pad <= y < height - pad for x, y in face.eyes)
