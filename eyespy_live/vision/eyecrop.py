@@ -57,8 +57,11 @@ def crop_eye(gray: np.ndarray, centre: Point, width: float, angle_rad: float = 0
     rotation[0, 2] += PATCH_SIZE / 2.0 - cx
     rotation[1, 2] += PATCH_SIZE / 2.0 - cy
     return cv2.warpAffine(
-        gray, rotation, (PATCH_SIZE, PATCH_SIZE),
-        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+        gray,
+        rotation,
+        (PATCH_SIZE, PATCH_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
     )
 
 

@@ -77,9 +77,7 @@ class BlazeFaceDetector(FaceDetector):
         self.pad_small_faces = pad_small_faces
         self._interpreter = load_interpreter(_weights_path(self.variant.filename), num_threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
-        outputs = sorted(
-            self._interpreter.get_output_details(), key=lambda d: int(d["shape"][-1])
-        )
+        outputs = sorted(self._interpreter.get_output_details(), key=lambda d: int(d["shape"][-1]))
         self._scores_out, self._boxes_out = outputs[0]["index"], outputs[1]["index"]
         self._anchors = _anchor_centres(self.variant.grids)
 
@@ -100,7 +98,8 @@ class BlazeFaceDetector(FaceDetector):
         size = self.variant.input_size
         scale = size / side
         resized = cv2.resize(
-            image, (max(1, round(width * scale)), max(1, round(height * scale))),
+            image,
+            (max(1, round(width * scale)), max(1, round(height * scale))),
             interpolation=cv2.INTER_AREA,
         )
         canvas = np.zeros((size, size, 3), np.uint8)
@@ -132,8 +131,10 @@ class BlazeFaceDetector(FaceDetector):
                 Face(
                     box=(int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))),
                     score=float(scores[keep][i]),
-                    eyes=((float(eyes[0, 0]), float(eyes[0, 1])),
-                          (float(eyes[1, 0]), float(eyes[1, 1]))),
+                    eyes=(
+                        (float(eyes[0, 0]), float(eyes[0, 1])),
+                        (float(eyes[1, 0]), float(eyes[1, 1])),
+                    ),
                 )
             )
         return faces

@@ -1,0 +1,182 @@
+"""Per-face blink decision: a pure state machine over eye-closed probabilities.
+
+Fed one observation per frame for one tracked face, it reports a blink when the eyes go
+open → closed → open. Hysteresis (a higher threshold to enter "closed" than to leave it)
+keeps a noisy probability near one threshold from splitting one blink into several; a
+minimum duration in frames and in milliseconds drops single-frame flickers. By default
+both eyes must be closed: a wink is not a blink. Frames where the eyes cannot be judged
+(face too small, turned away, dark) are tolerated for a few frames inside a closure; a
+face that disappears mid-closure ends it without an event, since nobody saw it reopen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class EyeState(StrEnum):
+    OPEN = "open"
+    HALF = "half"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"  # "can't tell"
+
+
+@dataclass(frozen=True)
+class BlinkSettings:
+    t_closed: float = 0.6  # enter "closed" at or above this
+    t_open: float = 0.4  # leave "closed" below this (hysteresis)
+    t_half: float = 0.3  # "half closed" at or above this when not closed
+    both_eyes: bool = True  # False: either eye closing counts (winks too)
+    min_closed_frames: int = 1
+    min_closed_ms: float = 0.0
+    min_half_frames: int = 2
+    max_unknown_frames: int = 2  # "can't tell" frames tolerated inside a closure
+    long_closure_ms: float = 700.0  # still closed after this: report "eyes_closed" once
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.t_half <= self.t_open <= self.t_closed <= 1.0:
+            raise ValueError("thresholds must satisfy 0 <= t_half <= t_open <= t_closed <= 1")
+        if self.min_closed_frames < 1 or self.min_half_frames < 1:
+            raise ValueError("minimum frame counts must be at least 1")
+
+
+@dataclass(frozen=True)
+class Observation:
+    frame: int  # source frame index
+    ts: float  # capture time, seconds
+    p_closed: tuple[float, float] | None  # (image-left eye, image-right eye); None: can't tell
+
+
+@dataclass(frozen=True)
+class BlinkEvent:
+    kind: str  # "blink", "half_blink" or "eyes_closed" (a closure still going on)
+    first_frame: int  # first frame with the eyes closed (half closed for half_blink)
+    last_frame: int  # last such frame
+    start_ts: float
+    end_ts: float  # capture time of the frame that ended it (the last closed one if ongoing)
+    peak_p_closed: float
+
+    @property
+    def duration_ms(self) -> float:
+        return max(0.0, (self.end_ts - self.start_ts) * 1000.0)
+
+
+def combined_closed(p: tuple[float, float], both_eyes: bool) -> float:
+    """How closed "the eyes" are: the more open eye when both must close, else the more closed."""
+    return min(p) if both_eyes else max(p)
+
+
+def eye_state(p: tuple[float, float] | None, settings: BlinkSettings) -> EyeState:
+    """Instantaneous state for display, without history."""
+    if p is None:
+        return EyeState.UNKNOWN
+    value = combined_closed(p, settings.both_eyes)
+    if value >= settings.t_closed:
+        return EyeState.CLOSED
+    if value >= settings.t_half:
+        return EyeState.HALF
+    return EyeState.OPEN
+
+
+@dataclass
+class _Run:
+    first_frame: int
+    last_frame: int
+    start_ts: float
+    last_ts: float
+    frames: int = 1
+    peak: float = 0.0
+    unknown: int = 0
+    reported_long: bool = False
+
+
+@dataclass
+class BlinkStateMachine:
+    settings: BlinkSettings = field(default_factory=BlinkSettings)
+    state: EyeState = EyeState.OPEN
+    _run: _Run | None = None
+
+    def update(self, obs: Observation) -> list[BlinkEvent]:
+        s = self.settings
+        if obs.p_closed is None:
+            return self._unknown()
+        value = combined_closed(obs.p_closed, s.both_eyes)
+        events: list[BlinkEvent] = []
+        if self.state is EyeState.CLOSED:
+            assert self._run is not None
+            if value >= s.t_open:
+                self._extend(obs, value)
+                if (
+                    not self._run.reported_long
+                    and (self._run.last_ts - self._run.start_ts) * 1000.0 >= s.long_closure_ms
+                ):
+                    self._run.reported_long = True
+                    events.append(self._event("eyes_closed", self._run.last_ts))
+                return events
+            events.extend(self._close_run(obs.ts, "blink"))
+        elif self.state is EyeState.HALF:
+            assert self._run is not None
+            if value >= s.t_closed:
+                self._start(obs, value, EyeState.CLOSED)
+                return events
+            if value >= s.t_half:
+                self._extend(obs, value)
+                return events
+            events.extend(self._close_run(obs.ts, "half_blink"))
+        # Eyes open (or just reopened): look for the start of a new closure.
+        if value >= s.t_closed:
+            self._start(obs, value, EyeState.CLOSED)
+        elif value >= s.t_half:
+            self._start(obs, value, EyeState.HALF)
+        else:
+            self.state, self._run = EyeState.OPEN, None
+        return events
+
+    def finish(self) -> list[BlinkEvent]:
+        """The face left: drop any closure in progress (nobody saw the eyes reopen)."""
+        self.state, self._run = EyeState.OPEN, None
+        return []
+
+    def _start(self, obs: Observation, value: float, state: EyeState) -> None:
+        self.state = state
+        self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value)
+
+    def _extend(self, obs: Observation, value: float) -> None:
+        run = self._run
+        assert run is not None
+        run.last_frame, run.last_ts = obs.frame, obs.ts
+        run.frames += 1
+        run.peak = max(run.peak, value)
+        run.unknown = 0
+
+    def _unknown(self) -> list[BlinkEvent]:
+        if self._run is not None:
+            self._run.unknown += 1
+            if self._run.unknown > self.settings.max_unknown_frames:
+                self.state, self._run = EyeState.OPEN, None
+        return []
+
+    def _close_run(self, end_ts: float, kind: str) -> list[BlinkEvent]:
+        run, s = self._run, self.settings
+        assert run is not None
+        self.state, self._run = EyeState.OPEN, None
+        if kind == "half_blink":
+            return [self._event(kind, end_ts, run)] if run.frames >= s.min_half_frames else []
+        long_enough = (
+            run.frames >= s.min_closed_frames
+            and (end_ts - run.start_ts) * 1000.0 >= s.min_closed_ms
+        )
+        return [self._event(kind, end_ts, run)] if long_enough else []
+
+    def _event(self, kind: str, end_ts: float, run: _Run | None = None) -> BlinkEvent:
+        run = run or self._run
+        assert run is not None
+        return BlinkEvent(
+            kind=kind,
+            first_frame=run.first_frame,
+            last_frame=run.last_frame,
+            start_ts=run.start_ts,
+            end_ts=end_ts,
+            peak_p_closed=run.peak,
+        )

@@ -1,0 +1,153 @@
+"""ZeroMQ PUB/SUB helpers: the publisher that numbers events, and a reconnecting subscriber.
+
+PUB never blocks: when a subscriber falls behind, messages beyond the high-water mark are
+dropped and the seq numbers show the gap. Subscribers live in their own processes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import zmq
+
+from eyespy_live import events
+
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5557"
+
+
+class EndpointError(ValueError):
+    pass
+
+
+def is_local_endpoint(endpoint: str) -> bool:
+    """True when binding `endpoint` cannot be reached from another machine."""
+    if endpoint.startswith(("ipc://", "inproc://")):
+        return True
+    if not endpoint.startswith("tcp://"):
+        raise EndpointError(f"endpoint must start with tcp://, ipc:// or inproc://: {endpoint}")
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # "*", an interface name or a host name: reachable from outside
+
+
+class Publisher:
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        *,
+        allow_remote: bool = False,
+        high_water_mark: int = 1000,
+        context: zmq.Context | None = None,
+        socket_options: Iterable[tuple[int, Any]] = (),
+    ):
+        if not allow_remote and not is_local_endpoint(endpoint):
+            raise EndpointError(
+                f"{endpoint} is reachable from the network; bind to 127.0.0.1 or ipc://, "
+                "or set allow_remote = true in the [bus] config (see README: remote subscribers)"
+            )
+        self.endpoint = endpoint
+        self.instance = uuid.uuid4().hex[:12]
+        self._seq = 0
+        self._context = context or zmq.Context.instance()
+        self._socket = self._context.socket(zmq.PUB)
+        self._socket.setsockopt(zmq.SNDHWM, high_water_mark)
+        self._socket.setsockopt(zmq.LINGER, 200)
+        for option, value in socket_options:
+            self._socket.setsockopt(option, value)
+        if endpoint.startswith("ipc://"):
+            os.makedirs(os.path.dirname(endpoint[len("ipc://") :]) or ".", exist_ok=True)
+        try:
+            self._socket.bind(endpoint)
+        except zmq.ZMQError as exc:
+            self._socket.close(0)
+            raise EndpointError(f"cannot bind {endpoint}: {exc}") from exc
+        self.dropped = 0
+
+    def publish(
+        self,
+        event_type: str,
+        body: dict[str, Any],
+        *,
+        source: str,
+        capture_ts: float,
+        attachment: bytes | None = None,
+    ) -> dict[str, Any]:
+        self._seq += 1
+        event = events.make_event(
+            event_type,
+            seq=self._seq,
+            publisher=self.instance,
+            source=source,
+            capture_ts=capture_ts,
+            body=body,
+        )
+        parts = events.encode(event)
+        if attachment is not None:
+            parts.append(attachment)
+        try:
+            self._socket.send_multipart(parts, flags=zmq.NOBLOCK)
+        except zmq.Again:
+            self.dropped += 1
+        return event
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class Subscriber:
+    """Receives decoded events; ZeroMQ reconnects by itself when the publisher restarts."""
+
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        topics: Iterable[str] = (),
+        *,
+        context: zmq.Context | None = None,
+        socket_options: Iterable[tuple[int, Any]] = (),
+        high_water_mark: int = 1000,
+    ):
+        self.endpoint = endpoint
+        self._context = context or zmq.Context.instance()
+        self._socket = self._context.socket(zmq.SUB)
+        self._socket.setsockopt(zmq.RCVHWM, high_water_mark)
+        self._socket.setsockopt(zmq.RECONNECT_IVL, 100)
+        self._socket.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+        self._socket.setsockopt(zmq.LINGER, 0)
+        for option, value in socket_options:
+            self._socket.setsockopt(option, value)
+        wanted = list(topics) or [""]
+        for topic in wanted:
+            self._socket.setsockopt(zmq.SUBSCRIBE, topic.encode())
+        self._socket.connect(endpoint)
+        self.seq = events.SeqTracker()
+        self.invalid = 0
+
+    def receive(self, timeout_s: float | None = None) -> tuple[dict[str, Any], bytes | None] | None:
+        """The next valid event, or None when `timeout_s` passes first."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            timeout_ms = None if remaining is None else int(remaining * 1000)
+            if not self._socket.poll(timeout_ms):
+                return None
+            parts = self._socket.recv_multipart()
+            try:
+                event, attachment = events.decode(parts)
+            except events.EventError:
+                self.invalid += 1
+                continue
+            self.seq.see(event)
+            return event, attachment
+
+    def close(self) -> None:
+        self._socket.close(0)

@@ -1,0 +1,66 @@
+"""`eyespy` command line: dispatches to the subcommand modules in `eyespy_live.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from eyespy_live import __version__
+from eyespy_live.bus import EndpointError
+from eyespy_live.commands import COMMAND_MODULES
+from eyespy_live.config import ConfigError
+from eyespy_live.sources.base import SourceError
+from eyespy_live.vision.faces import DetectorUnavailable
+from eyespy_live.vision.tflite import InterpreterMissing
+
+# Errors that are the user's to fix: one clear line, no traceback.
+USER_ERRORS = (
+    ConfigError,
+    SourceError,
+    EndpointError,
+    DetectorUnavailable,
+    InterpreterMissing,
+    FileNotFoundError,
+    PermissionError,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eyespy", description="Tells a photographer the instant someone blinks."
+    )
+    parser.add_argument("--version", action="version", version=f"eyespy-live {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(f"eyespy_live.commands.{module_name}")
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"eyespy {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""`eyespy config`: print every config key with its default and meaning, or check a file."""
+
+from __future__ import annotations
+
+import argparse
+
+from eyespy_live import config
+
+NAME = "config"
+HELP = "print the default config file (every key explained), or --check FILE"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", metavar="FILE", help="validate FILE and report every problem")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.check:
+        config.load(args.check)
+        print(f"{args.check}: valid")
+        return 0
+    print(config.describe(), end="")
+    return 0

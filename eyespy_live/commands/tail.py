@@ -1,0 +1,59 @@
+"""`eyespy tail`: subscribe and print every event as one JSON line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from eyespy_live.bus import DEFAULT_ENDPOINT, Subscriber
+from eyespy_live.events import TOPICS
+
+NAME = "tail"
+HELP = "print the event stream as JSON lines (filter with --topic)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help="publisher to connect to")
+    parser.add_argument(
+        "--topic",
+        action="append",
+        choices=TOPICS,
+        default=[],
+        help="only these topics (repeatable; default: all but preview)",
+    )
+    parser.add_argument("--count", type=int, default=0, help="exit after N events (0 = never)")
+    parser.add_argument(
+        "--timeout", type=float, default=0.0, help="exit after this many seconds (0 = never)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    topics = args.topic or [t for t in TOPICS if t != "preview"]
+    subscriber = Subscriber(args.endpoint, topics)
+    received = 0
+    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+    try:
+        while args.count <= 0 or received < args.count:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            got = subscriber.receive(timeout_s=min(remaining, 1.0) if remaining else 1.0)
+            if got is None:
+                continue
+            event, attachment = got
+            if attachment is not None:
+                event = {**event, "attachment_bytes": len(attachment)}
+            print(json.dumps(event), flush=True)
+            received += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if subscriber.seq.dropped:
+            print(
+                f"eyespy tail: {subscriber.seq.dropped} event(s) dropped (seq gaps)",
+                file=sys.stderr,
+            )
+        subscriber.close()
+    return 0

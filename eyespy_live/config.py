@@ -1,0 +1,205 @@
+"""One TOML file plus command-line overrides, validated strictly.
+
+Every key is declared once below with its type, default and meaning. Unknown keys and bad
+values are errors; all of them are reported at once, each naming the key path, the value
+given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+class ConfigError(ValueError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def _opt(
+    default: Any,
+    help: str,
+    choices: tuple | None = None,
+    low: float | None = None,
+    high: float | None = None,
+) -> Any:
+    meta = {"help": help, "choices": choices, "low": low, "high": high}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class SourceConfig:
+    spec: str = _opt(
+        "webcam:0", "what to watch: webcam:N, video:PATH, folder:DIR, gphoto2[:MODEL], demo"
+    )
+    realtime: bool = _opt(False, "pace a video file at its frame rate, like a camera")
+    loop: bool = _opt(False, "start a video file again at its end")
+    watch: bool = _opt(False, "folder source: keep watching for new files (hot folder)")
+    save_dir: str = _opt("", "gphoto2 source: also save each downloaded shot here ('' = don't)")
+
+
+@dataclass
+class VisionConfig:
+    detector: str = _opt("blazeface", "face detector plugin", choices=("blazeface", "haar"))
+    detector_variant: str = _opt(
+        "full", "BlazeFace model: full-range or short-range", choices=("full", "short")
+    )
+    detect_every: int = _opt(
+        3, "run the face detector every N live frames (tracked between)", low=1, high=100
+    )
+    min_face_score: float = _opt(0.6, "ignore faces the detector is less sure of", low=0, high=1)
+    model: str = _opt("", "eye-state .tflite model ('' = the one shipped with eyespy)")
+    threads: int = _opt(1, "interpreter threads", low=1, high=8)
+
+
+@dataclass
+class BlinkConfig:
+    t_closed: float = _opt(
+        0.6, "P(closed) at or above which the eyes count as closed", low=0, high=1
+    )
+    t_open: float = _opt(
+        0.4, "P(closed) below which closed eyes count as open again", low=0, high=1
+    )
+    t_half: float = _opt(
+        0.3, "P(closed) at or above which open eyes count as half closed", low=0, high=1
+    )
+    both_eyes: bool = _opt(True, "a blink needs both eyes closed (false: winks count too)")
+    min_closed_frames: int = _opt(1, "shortest blink in frames", low=1, high=1000)
+    min_closed_ms: float = _opt(0.0, "shortest blink in milliseconds", low=0, high=10000)
+    min_half_frames: int = _opt(2, "shortest half blink in frames", low=1, high=1000)
+    max_unknown_frames: int = _opt(2, "can't-tell frames tolerated inside a blink", low=0, high=100)
+    long_closure_ms: float = _opt(
+        700.0, "report eyes_closed when a closure lasts this long", low=0, high=60000
+    )
+    half_blinks: bool = _opt(True, "publish half blinks too")
+
+
+@dataclass
+class BusConfig:
+    endpoint: str = _opt("tcp://127.0.0.1:5557", "ZeroMQ endpoint to publish on (tcp:// or ipc://)")
+    allow_remote: bool = _opt(False, "allow an endpoint reachable from the network")
+    high_water_mark: int = _opt(
+        1000, "events queued per subscriber before dropping", low=1, high=1_000_000
+    )
+    preview_fps: float = _opt(
+        0.0, "publish JPEG preview frames this often (0 = never)", low=0, high=30
+    )
+
+
+@dataclass
+class ServiceConfig:
+    status_interval_s: float = _opt(5.0, "seconds between status heartbeats", low=0.1, high=3600)
+
+
+@dataclass
+class Config:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    vision: VisionConfig = field(default_factory=VisionConfig)
+    blink: BlinkConfig = field(default_factory=BlinkConfig)
+    bus: BusConfig = field(default_factory=BusConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+
+
+def _check_value(path: str, value: Any, expected: type, meta: dict) -> tuple[Any, str | None]:
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if expected is bool and not isinstance(value, bool):
+        return value, f"{path} = {value!r}: must be true or false"
+    if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return value, f"{path} = {value!r}: must be a whole number"
+    if not isinstance(value, expected):
+        return value, f"{path} = {value!r}: must be a {expected.__name__}"
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        return value, f"{path} = {value!r}: allowed values are {', '.join(map(repr, choices))}"
+    low, high = meta.get("low"), meta.get("high")
+    if low is not None and value < low or high is not None and value > high:
+        return value, f"{path} = {value!r}: must be between {low} and {high}"
+    return value, None
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    problems: list[str] = []
+    config = Config()
+    sections = {f.name: f for f in fields(Config)}
+    for section_name, section_values in data.items():
+        if section_name not in sections:
+            problems.append(
+                f"[{section_name}]: unknown section; allowed sections are {', '.join(sections)}"
+            )
+            continue
+        if not isinstance(section_values, dict):
+            problems.append(f"{section_name}: must be a [{section_name}] table")
+            continue
+        section = getattr(config, section_name)
+        hints = get_type_hints(type(section))
+        known = {f.name: f for f in fields(section)}
+        for key, value in section_values.items():
+            path = f"{section_name}.{key}"
+            if key not in known:
+                problems.append(
+                    f"{path}: unknown key; allowed keys in [{section_name}] are {', '.join(known)}"
+                )
+                continue
+            value, problem = _check_value(path, value, hints[key], dict(known[key].metadata))
+            if problem:
+                problems.append(problem)
+            else:
+                setattr(section, key, value)
+    b = config.blink
+    if not problems and not b.t_half <= b.t_open <= b.t_closed:
+        problems.append(
+            f"blink thresholds must satisfy t_half <= t_open <= t_closed "
+            f"(got {b.t_half}, {b.t_open}, {b.t_closed})"
+        )
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read a TOML file (or none) and apply `{"section.key": value}` overrides on top."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([f"config file not found: {file}"]) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{file}: not valid TOML: {exc}"]) from None
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        data.setdefault(section, {})
+        if isinstance(data[section], dict):
+            data[section][key] = value
+    return from_dict(data)
+
+
+def describe() -> str:
+    """Every key with its default and meaning, as a commented TOML file."""
+    lines = []
+    for section_field in fields(Config):
+        lines.append(f"[{section_field.name}]")
+        for f in fields(section_field.default_factory()):  # type: ignore[misc]
+            default = (
+                f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            )
+            lines.append(f"# {f.metadata['help']}")
+            lines.append(f"{f.name} = {_toml_value(default)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)

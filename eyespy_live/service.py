@@ -1,0 +1,284 @@
+"""Wires one source → vision → blink decisions → the ZeroMQ publisher.
+
+`LiveRun` owns the per-face state machines and the counters; it is driven frame by frame
+(`process`) so tests and `evaluate` can use it without sockets, and `run` adds the loop,
+the heartbeat and a clean stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from eyespy_live.blink import BlinkEvent, BlinkSettings, BlinkStateMachine, Observation
+from eyespy_live.bus import Publisher
+from eyespy_live.config import Config
+from eyespy_live.pipeline import FaceReading, LiveAnalyzer, analyze_photo
+from eyespy_live.sources.base import Frame, FrameSource, valid_image
+from eyespy_live.vision.eyestate import EyeStateModel
+from eyespy_live.vision.faces import create_detector
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+def blink_settings(config: Config, model_path: Path | None = None) -> BlinkSettings:
+    """Blink settings from the config (the model's recommended thresholds are the defaults)."""
+    b = config.blink
+    return BlinkSettings(
+        t_closed=b.t_closed,
+        t_open=b.t_open,
+        t_half=b.t_half,
+        both_eyes=b.both_eyes,
+        min_closed_frames=b.min_closed_frames,
+        min_closed_ms=b.min_closed_ms,
+        min_half_frames=b.min_half_frames,
+        max_unknown_frames=b.max_unknown_frames,
+        long_closure_ms=b.long_closure_ms,
+    )
+
+
+def build_detector(config: Config):
+    options: dict[str, Any] = {}
+    if config.vision.detector == "blazeface":
+        options = {"variant": config.vision.detector_variant, "num_threads": config.vision.threads}
+    return create_detector(config.vision.detector, **options)
+
+
+def build_model(config: Config) -> EyeStateModel:
+    return EyeStateModel(config.vision.model or None, num_threads=config.vision.threads)
+
+
+@dataclass
+class Stats:
+    started: float = field(default_factory=time.monotonic)
+    frames: int = 0
+    bad_frames: int = 0
+    faces: int = 0
+    blinks: int = 0
+    half_blinks: int = 0
+    shots: int = 0
+    retakes: int = 0
+    last_event: str | None = None
+    _window: list[float] = field(default_factory=list)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        self.frames += 1
+        self._window.append(now)
+        while self._window and now - self._window[0] > 2.0:
+            self._window.pop(0)
+
+    @property
+    def fps(self) -> float:
+        if len(self._window) < 2:
+            return 0.0
+        return (len(self._window) - 1) / max(1e-6, self._window[-1] - self._window[0])
+
+
+class LiveRun:
+    """Frame-by-frame processing with per-face blink state; publishes through `emit`."""
+
+    def __init__(
+        self,
+        config: Config,
+        emit: Callable[..., dict[str, Any] | None],
+        analyzer: LiveAnalyzer | None = None,
+    ):
+        self.config = config
+        self.emit = emit
+        if analyzer is None:
+            model = build_model(config)
+            analyzer = LiveAnalyzer(
+                build_detector(config),
+                model,
+                detect_every=config.vision.detect_every,
+                min_face_score=config.vision.min_face_score,
+            )
+        self.analyzer = analyzer
+        self.settings = blink_settings(config)
+        self.machines: dict[int, BlinkStateMachine] = {}
+        self.stats = Stats()
+        self.last_readings: list[FaceReading] = []
+
+    def process(self, frame: Frame) -> list[dict[str, Any]]:
+        if not valid_image(frame.image):
+            self.stats.bad_frames += 1
+            log.warning("frame %d from %s is not a usable image; skipped", frame.seq, frame.source)
+            return []
+        self.stats.tick()
+        if frame.kind == "shot":
+            return [self._shot(frame)]
+        readings, ended = self.analyzer.analyze(frame.image)
+        self.last_readings = readings
+        self.stats.faces = len(readings)
+        for track_id in ended:
+            machine = self.machines.pop(track_id, None)
+            if machine:
+                machine.finish()
+        published = []
+        for reading in readings:
+            machine = self.machines.setdefault(reading.track_id, BlinkStateMachine(self.settings))
+            obs = Observation(frame.seq, frame.ts, reading.p_closed)
+            for blink in machine.update(obs):
+                event = self._blink(frame, reading, blink)
+                if event is not None:
+                    published.append(event)
+        return published
+
+    def _blink(self, frame: Frame, reading: FaceReading, blink: BlinkEvent) -> dict | None:
+        if blink.kind == "half_blink":
+            if not self.config.blink.half_blinks:
+                return None
+            self.stats.half_blinks += 1
+        elif blink.kind == "blink":
+            self.stats.blinks += 1
+        body = {
+            "frame": frame.seq,
+            "face": reading.report(self.settings).to_json(),
+            "blink": {
+                "kind": blink.kind,
+                "duration_ms": round(blink.duration_ms, 1),
+                "first_frame": blink.first_frame,
+                "last_frame": blink.last_frame,
+                "start_ts": blink.start_ts,
+                "end_ts": blink.end_ts,
+                "peak_p_closed": round(blink.peak_p_closed, 4),
+            },
+        }
+        self.stats.last_event = f"{blink.kind} face {reading.track_id}"
+        return self.emit("blink", body, source=frame.source, capture_ts=frame.ts)
+
+    def _shot(self, frame: Frame) -> dict | None:
+        verdict = analyze_photo(
+            frame.image,
+            self.analyzer.detector,
+            self.analyzer.model,
+            self.settings,
+            self.config.vision.min_face_score,
+        )
+        self.stats.shots += 1
+        if verdict.verdict == "retake":
+            self.stats.retakes += 1
+        self.stats.last_event = f"shot {frame.name}: {verdict.verdict}"
+        body = {
+            "frame": frame.seq,
+            "file": frame.name,
+            "verdict": verdict.verdict,
+            "reason": verdict.reason,
+            "width": int(frame.image.shape[1]),
+            "height": int(frame.image.shape[0]),
+            "faces": [f.to_json() for f in verdict.faces],
+            **frame.meta,
+        }
+        return self.emit("shot", body, source=frame.source, capture_ts=frame.ts)
+
+    def status_body(self, state: str, source: FrameSource | None = None) -> dict[str, Any]:
+        return {
+            "state": state,
+            "uptime_s": round(time.monotonic() - self.stats.started, 1),
+            "fps": round(self.stats.fps, 1),
+            "frames": self.stats.frames,
+            "bad_frames": self.stats.bad_frames,
+            "dropped_frames": int(getattr(source, "skipped", 0)),
+            "faces": self.stats.faces,
+            "blinks": self.stats.blinks,
+            "shots": self.stats.shots,
+            "retakes": self.stats.retakes,
+            "last_event": self.stats.last_event,
+            "source_connected": bool(getattr(source, "connected", True)),
+        }
+
+
+def preview_jpeg(frame: Frame, readings: list[FaceReading], max_width: int = 640) -> bytes:
+    image = frame.image
+    if image.shape[1] > max_width:
+        scale = max_width / image.shape[1]
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    return data.tobytes() if ok else b""
+
+
+def run_live(
+    config: Config,
+    source: FrameSource,
+    publisher: Publisher,
+    *,
+    on_event: EventSink | None = None,
+    on_status: Callable[[LiveRun], None] | None = None,
+    stop: threading.Event | None = None,
+    on_frame: Callable[[], None] | None = None,
+) -> LiveRun:
+    """Process `source` until it ends or `stop` is set; publishes events and heartbeats."""
+    stop = stop or threading.Event()
+
+    def emit(
+        event_type: str,
+        body: dict,
+        *,
+        source: str,
+        capture_ts: float,
+        attachment: bytes | None = None,
+    ) -> dict:
+        event = publisher.publish(
+            event_type, body, source=source, capture_ts=capture_ts, attachment=attachment
+        )
+        if on_event is not None and event_type != "preview":
+            on_event(event)
+        return event
+
+    run = LiveRun(config, emit)
+    interval = config.service.status_interval_s
+    next_status = time.monotonic()
+    preview_every = 1.0 / config.bus.preview_fps if config.bus.preview_fps > 0 else None
+    next_preview = time.monotonic()
+    emit("status", run.status_body("starting", source), source=source.id, capture_ts=time.time())
+    try:
+        for frame in source.frames():
+            if stop.is_set():
+                break
+            try:
+                run.process(frame)
+            except Exception:  # noqa: BLE001 - one bad frame must not end a session
+                run.stats.bad_frames += 1
+                log.exception("frame %d could not be processed; continuing", frame.seq)
+            now = time.monotonic()
+            if on_frame is not None:
+                on_frame()
+            if preview_every is not None and now >= next_preview and frame.kind == "live":
+                next_preview = now + preview_every
+                body = {
+                    "frame": frame.seq,
+                    "width": int(frame.image.shape[1]),
+                    "height": int(frame.image.shape[0]),
+                    "faces": [r.report(run.settings).to_json() for r in run.last_readings],
+                }
+                emit(
+                    "preview",
+                    body,
+                    source=frame.source,
+                    capture_ts=frame.ts,
+                    attachment=preview_jpeg(frame, run.last_readings),
+                )
+            if now >= next_status:
+                next_status = now + interval
+                emit(
+                    "status",
+                    run.status_body("running", source),
+                    source=source.id,
+                    capture_ts=time.time(),
+                )
+                if on_status is not None:
+                    on_status(run)
+    finally:
+        source.close()
+        emit("status", run.status_body("stopped", source), source=source.id, capture_ts=time.time())
+    return run

@@ -1,0 +1,77 @@
+"""A video file read frame by frame (every frame, in order: right for evaluation)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+
+from eyespy_live.resources import demo_video
+from eyespy_live.sources.base import Frame, FrameSource, SourceError, valid_image
+
+
+class VideoSource(FrameSource):
+    scheme = "video"
+    description = "a video file OpenCV can read (video:PATH); --realtime paces it like a camera"
+
+    def __init__(self, path: str | Path, realtime: bool = False, loop: bool = False):
+        self.path = Path(path)
+        self.realtime = realtime
+        self.loop = loop
+        self._stop = threading.Event()
+        if not self.path.is_file():
+            raise SourceError(f"video file not found: {self.path}")
+        capture = cv2.VideoCapture(str(self.path))
+        ok = capture.isOpened() and capture.read()[0]
+        capture.release()
+        if not ok:
+            raise SourceError(f"cannot read video {self.path}: not a video OpenCV can decode")
+
+    @property
+    def id(self) -> str:
+        return f"video:{self.path.name}"
+
+    def frames(self) -> Iterator[Frame]:
+        seq = 0
+        started = time.time()
+        while not self._stop.is_set():
+            capture = cv2.VideoCapture(str(self.path))
+            fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+            fps = fps if 1.0 <= fps <= 240.0 else 30.0
+            position = 0
+            try:
+                while not self._stop.is_set():
+                    ok, image = capture.read()
+                    if not ok:
+                        break
+                    position += 1
+                    if not valid_image(image):
+                        continue
+                    if self.realtime:
+                        delay = started + seq / fps - time.time()
+                        if delay > 0:
+                            time.sleep(delay)
+                    yield Frame(image=image, ts=started + seq / fps, source=self.id, seq=seq)
+                    seq += 1
+            finally:
+                capture.release()
+            if not self.loop or position == 0:
+                break
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+class DemoSource(VideoSource):
+    scheme = "demo"
+    description = "the short demo clip shipped with the package (2 blinks)"
+
+    def __init__(self, argument: str = "", **options: object):
+        super().__init__(demo_video(), **options)  # type: ignore[arg-type]
+
+    @property
+    def id(self) -> str:
+        return "demo"

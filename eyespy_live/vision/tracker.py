@@ -1,0 +1,60 @@
+"""Stable face ids across frames, so an event can say which face blinked.
+
+Greedy nearest-centre matching: a detection takes the id of the closest live track whose
+centre is within `max_jump` face widths; unmatched detections start new tracks; a track not
+seen for `max_missed` detection rounds ends. Cheap and enough for people posing for a photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eyespy_live.vision.faces import Face
+
+
+@dataclass
+class Track:
+    id: int
+    face: Face
+    missed: int = 0
+
+
+@dataclass
+class FaceTracker:
+    max_jump: float = 0.6
+    max_missed: int = 3
+    tracks: dict[int, Track] = field(default_factory=dict)
+    _next_id: int = 1
+
+    def update(self, faces: list[Face]) -> tuple[list[Track], list[int]]:
+        """Match a detection round; returns (current tracks, ids of tracks that just ended)."""
+        unmatched = dict(self.tracks)
+        pairs = []
+        for i, face in enumerate(faces):
+            for track_id, track in unmatched.items():
+                distance = float(np.hypot(*np.subtract(face.center, track.face.center)))
+                scale = max(track.face.box[2], face.box[2], 1)
+                if distance <= self.max_jump * scale:
+                    pairs.append((distance / scale, i, track_id))
+        pairs.sort()
+        used_faces: set[int] = set()
+        for _, i, track_id in pairs:
+            if i in used_faces or track_id not in unmatched:
+                continue
+            used_faces.add(i)
+            track = unmatched.pop(track_id)
+            track.face, track.missed = faces[i], 0
+        for i, face in enumerate(faces):
+            if i not in used_faces:
+                self.tracks[self._next_id] = Track(self._next_id, face)
+                self._next_id += 1
+        ended = []
+        for track_id, track in unmatched.items():
+            track.missed += 1
+            if track.missed > self.max_missed:
+                ended.append(track_id)
+                del self.tracks[track_id]
+        current = [t for t in self.tracks.values() if t.missed == 0]
+        return sorted(current, key=lambda t: t.id), ended
