@@ -1,0 +1,116 @@
+"""The blink state machine, fed probability sequences: what counts as a blink and what not."""
+
+import pytest
+
+from eyespy_live.blink import BlinkSettings, BlinkStateMachine, EyeState, Observation, eye_state
+
+FPS = 30.0
+
+
+def feed(values, settings=None, start_frame=0, frame_step=1):
+    """Run a sequence; each value is P(closed) for both eyes, a pair, or None (can't tell)."""
+    machine = BlinkStateMachine(settings or BlinkSettings())
+    events = []
+    for i, value in enumerate(values):
+        frame = start_frame + i * frame_step
+        p = None if value is None else (value if isinstance(value, tuple) else (value, value))
+        events += machine.update(Observation(frame, frame / FPS, p))
+    return machine, events
+
+
+def test_open_closed_open_is_one_blink_with_its_closed_frames():
+    _, events = feed([0.05] * 5 + [0.9] * 4 + [0.05] * 5)
+    assert [e.kind for e in events] == ["blink"]
+    assert (events[0].first_frame, events[0].last_frame) == (5, 8)
+    assert events[0].duration_ms == pytest.approx(4 / FPS * 1000)
+
+
+def test_eyes_that_stay_open_give_nothing():
+    _, events = feed([0.05, 0.1, 0.2, 0.15, 0.05] * 20)
+    assert events == []
+
+
+def test_noise_around_the_threshold_does_not_split_one_blink():
+    # Inside a closure the probability dips to 0.45: above t_open, so still closed.
+    _, events = feed([0.05] * 3 + [0.9, 0.65, 0.45, 0.7, 0.5, 0.95] + [0.05] * 3)
+    assert [e.kind for e in events] == ["blink"]
+
+
+def test_two_separate_blinks_are_two_events():
+    _, events = feed([0.0] * 3 + [0.9] * 3 + [0.0] * 5 + [0.9] * 3 + [0.0] * 2)
+    assert [e.kind for e in events] == ["blink", "blink"]
+    assert events[1].first_frame == 11
+
+
+def test_a_wink_is_not_a_blink_by_default():
+    wink = [(0.02, 0.02)] * 3 + [(0.95, 0.03)] * 4 + [(0.02, 0.02)] * 3
+    _, events = feed(wink)
+    assert all(e.kind != "blink" for e in events)
+
+
+def test_a_wink_counts_when_either_eye_is_enough():
+    wink = [(0.02, 0.02)] * 3 + [(0.95, 0.03)] * 4 + [(0.02, 0.02)] * 3
+    _, events = feed(wink, BlinkSettings(both_eyes=False))
+    assert [e.kind for e in events] == ["blink"]
+
+
+def test_minimum_frames_drop_a_single_frame_flicker():
+    settings = BlinkSettings(min_closed_frames=2)
+    _, events = feed([0.0] * 3 + [0.9] + [0.0] * 3, settings)
+    assert events == []
+    _, events = feed([0.0] * 3 + [0.9, 0.9] + [0.0] * 3, settings)
+    assert len(events) == 1
+
+
+def test_minimum_milliseconds_use_capture_time_not_frame_count():
+    settings = BlinkSettings(min_closed_ms=100)
+    # Two closed frames at 30 fps: 66 ms from first closed to reopening → too short.
+    _, events = feed([0.0] * 2 + [0.9] * 2 + [0.0] * 2, settings)
+    assert events == []
+    # Same two frames when every other frame was dropped (step 2): 133 ms → a blink.
+    _, events = feed([0.0] * 2 + [0.9] * 2 + [0.0] * 2, settings, frame_step=2)
+    assert len(events) == 1
+    assert events[0].last_frame - events[0].first_frame == 2
+
+
+def test_a_few_cant_tell_frames_inside_a_blink_are_tolerated():
+    _, events = feed([0.0] * 3 + [0.9, None, None, 0.9] + [0.0] * 3)
+    assert [e.kind for e in events] == ["blink"]
+    assert (events[0].first_frame, events[0].last_frame) == (3, 6)
+
+
+def test_too_many_cant_tell_frames_abandon_the_closure():
+    _, events = feed([0.0] * 3 + [0.9] + [None] * 5 + [0.0] * 3)
+    assert events == []
+
+
+def test_a_face_that_leaves_mid_blink_gives_no_event():
+    machine, events = feed([0.0] * 3 + [0.9] * 3)
+    assert machine.state is EyeState.CLOSED
+    assert machine.finish() == [] and events == []
+    assert machine.state is EyeState.OPEN
+
+
+def test_half_closed_eyes_are_a_half_blink():
+    _, events = feed([0.0] * 3 + [0.45] * 4 + [0.0] * 3)
+    assert [e.kind for e in events] == ["half_blink"]
+
+
+def test_a_long_closure_is_reported_while_it_lasts_then_as_a_blink():
+    settings = BlinkSettings(long_closure_ms=300)
+    _, events = feed([0.0] * 2 + [0.9] * 20 + [0.0] * 2, settings)
+    assert [e.kind for e in events] == ["eyes_closed", "blink"]
+    assert events[0].duration_ms >= 300
+
+
+def test_thresholds_out_of_order_are_rejected():
+    with pytest.raises(ValueError):
+        BlinkSettings(t_closed=0.3, t_open=0.5)
+
+
+def test_instant_state_for_display():
+    s = BlinkSettings()
+    assert eye_state(None, s) is EyeState.UNKNOWN
+    assert eye_state((0.9, 0.95), s) is EyeState.CLOSED
+    assert eye_state((0.35, 0.5), s) is EyeState.HALF
+    assert eye_state((0.9, 0.05), s) is EyeState.OPEN
