@@ -11,6 +11,7 @@ face that disappears mid-closure ends it without an event, since nobody saw it r
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -63,8 +64,15 @@ class BlinkEvent:
 
 
 def combined_closed(p: tuple[float, float], both_eyes: bool) -> float:
-    """How closed "the eyes" are: the more open eye when both must close, else the more closed."""
-    return min(p) if both_eyes else max(p)
+    """How closed "the eyes" are, as one probability.
+
+    When both eyes must close, the geometric mean: one clearly open eye keeps it low (a wink
+    stays a wink), while two eyes that both read fairly closed add up, which tolerates one
+    eye being misjudged behind a glasses reflection. Otherwise the more closed eye.
+    """
+    if both_eyes:
+        return math.sqrt(max(0.0, p[0]) * max(0.0, p[1]))
+    return max(p)
 
 
 def eye_state(p: tuple[float, float] | None, settings: BlinkSettings) -> EyeState:

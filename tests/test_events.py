@@ -9,8 +9,13 @@ from eyespy_live import events
 
 def make(seq, publisher="p1", event_type="blink"):
     return events.make_event(
-        event_type, seq=seq, publisher=publisher, source="video:x", capture_ts=1.0,
-        body={"face": {"id": 1}}, publish_ts=2.0,
+        event_type,
+        seq=seq,
+        publisher=publisher,
+        source="video:x",
+        capture_ts=1.0,
+        body={"face": {"id": 1}},
+        publish_ts=2.0,
     )
 
 
@@ -63,6 +68,11 @@ def test_seq_gaps_count_dropped_events_and_a_restart_is_not_a_gap():
 def test_face_report_json_is_plain_lists_and_rounded():
     report = events.FaceReport(3, (1, 2, 3, 4), (0.123456, 0.9), "half")
     data = report.to_json()
-    assert data == {"id": 3, "box": [1, 2, 3, 4], "p_closed": [0.1235, 0.9], "state": "half",
-                    "reason": None}
+    assert data == {
+        "id": 3,
+        "box": [1, 2, 3, 4],
+        "p_closed": [0.1235, 0.9],
+        "state": "half",
+        "reason": None,
+    }
     json.dumps(data)

@@ -33,9 +33,21 @@ def portrait(shared_data):
 def run_live_and_collect(clip, endpoint, timeout=120):
     subscriber = Subscriber(endpoint)
     process = subprocess.Popen(
-        [sys.executable, "-m", "eyespy_live", "live", "--source", f"video:{clip}",
-         "--realtime", "--endpoint", endpoint, "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "eyespy_live",
+            "live",
+            "--source",
+            f"video:{clip}",
+            "--realtime",
+            "--endpoint",
+            endpoint,
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     received = []
     try:
@@ -82,9 +94,19 @@ def test_open_eyes_produce_no_blink(tmp_path, portrait, endpoint):
 
 def test_the_demo_clip_has_its_two_blinks():
     result = subprocess.run(
-        [sys.executable, "-m", "eyespy_live", "live", "--demo", "--json",
-         "--endpoint", "ipc:///tmp/eyespy-test-demo.sock"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "eyespy_live",
+            "live",
+            "--demo",
+            "--json",
+            "--endpoint",
+            "ipc:///tmp/eyespy-test-demo.sock",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
