@@ -90,11 +90,27 @@ class BusConfig:
     preview_fps: float = _opt(
         0.0, "publish JPEG preview frames this often (0 = never)", low=0, high=30
     )
+    curve_secret_key_file: str = _opt(
+        "", "CURVE: this publisher's secret key file (server.key_secret from `eyespy keys`)"
+    )
+    curve_authorized_keys_dir: str = _opt(
+        "", "CURVE: folder of client public keys (*.key) allowed to subscribe"
+    )
+    insecure_remote: bool = _opt(
+        False, "allow_remote without CURVE: anyone on the network can subscribe (not advised)"
+    )
 
 
 @dataclass
 class ServiceConfig:
     status_interval_s: float = _opt(5.0, "seconds between status heartbeats", low=0.1, high=3600)
+    source_stall_s: float = _opt(
+        20.0,
+        "service: reopen a source that delivers no frame for this long (0 = never; "
+        "a watching hot folder is never counted as stalled)",
+        low=0,
+        high=3600,
+    )
 
 
 @dataclass
@@ -158,9 +174,26 @@ def from_dict(data: dict[str, Any]) -> Config:
             f"blink thresholds must satisfy t_half <= t_open <= t_closed "
             f"(got {b.t_half}, {b.t_open}, {b.t_closed})"
         )
+    problems.extend(_bus_problems(config.bus) if not problems else [])
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _bus_problems(bus: BusConfig) -> list[str]:
+    """Remote subscribers need CURVE keys, unless insecure_remote says otherwise."""
+    if bool(bus.curve_secret_key_file) != bool(bus.curve_authorized_keys_dir):
+        return [
+            "bus.curve_secret_key_file and bus.curve_authorized_keys_dir go together: "
+            "set both to use CURVE, or neither"
+        ]
+    if bus.allow_remote and not bus.curve_secret_key_file and not bus.insecure_remote:
+        return [
+            "bus.allow_remote = true needs CURVE keys (bus.curve_secret_key_file and "
+            "bus.curve_authorized_keys_dir, see `eyespy keys`), or insecure_remote = true "
+            "to let anyone on the network subscribe"
+        ]
+    return []
 
 
 def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:

@@ -216,8 +216,14 @@ def run_live(
     on_status: Callable[[LiveRun], None] | None = None,
     stop: threading.Event | None = None,
     on_frame: Callable[[], None] | None = None,
+    live_run: LiveRun | None = None,
+    status_extra: Callable[[], dict[str, Any]] | None = None,
 ) -> LiveRun:
-    """Process `source` until it ends or `stop` is set; publishes events and heartbeats."""
+    """Process `source` until it ends or `stop` is set; publishes events and heartbeats.
+
+    `live_run` carries state and counters across runs (the service restarts sources);
+    `status_extra` adds fields to every status heartbeat.
+    """
     stop = stop or threading.Event()
 
     def emit(
@@ -235,12 +241,20 @@ def run_live(
             on_event(event)
         return event
 
-    run = LiveRun(config, emit)
+    if live_run is None:
+        run = LiveRun(config, emit)
+    else:
+        run, live_run.emit = live_run, emit
+
+    def status(state: str) -> dict[str, Any]:
+        body = run.status_body(state, source)
+        return {**body, **status_extra()} if status_extra is not None else body
+
     interval = config.service.status_interval_s
     next_status = time.monotonic()
     preview_every = 1.0 / config.bus.preview_fps if config.bus.preview_fps > 0 else None
     next_preview = time.monotonic()
-    emit("status", run.status_body("starting", source), source=source.id, capture_ts=time.time())
+    emit("status", status("starting"), source=source.id, capture_ts=time.time())
     try:
         for frame in source.frames():
             if stop.is_set():
@@ -270,15 +284,10 @@ def run_live(
                 )
             if now >= next_status:
                 next_status = now + interval
-                emit(
-                    "status",
-                    run.status_body("running", source),
-                    source=source.id,
-                    capture_ts=time.time(),
-                )
+                emit("status", status("running"), source=source.id, capture_ts=time.time())
                 if on_status is not None:
                     on_status(run)
     finally:
         source.close()
-        emit("status", run.status_body("stopped", source), source=source.id, capture_ts=time.time())
+        emit("status", status("stopped"), source=source.id, capture_ts=time.time())
     return run
