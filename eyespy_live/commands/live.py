@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
             "source.spec": spec,
             "bus.endpoint": args.endpoint,
             "vision.detector": args.detector,
-            "source.realtime": args.realtime,
+            # the demo plays at its own pace, like a camera would deliver it
+            "source.realtime": True if args.demo and args.realtime is None else args.realtime,
             "source.watch": args.watch,
         },
     )
