@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import logging
-import sys
+import os
+
+# Native libraries print their own diagnostics to stderr; eyespy reports what matters itself.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
 
 from eyespy_live import __version__
 from eyespy_live.bus import EndpointError
