@@ -1,0 +1,119 @@
+"""python -m eyespy_live.train --data ../shared/data --out models/
+
+Builds the training set, trains the CNN with fixed seeds, exports the full-integer int8
+model, evaluates it (held-out people, cross-dataset sets, photos, baseline) and writes
+`eye_state_int8.tflite`, `eye_state_int8.json` (input size, thresholds, crop scale),
+`eye_state_int8_metrics.json` and `MODEL_CARD.md` into `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eyespy_live.train import data as datamod
+from eyespy_live.train.evaluate import (
+    TRAIN_SOURCES,
+    default_cache,
+    evaluate_all,
+    print_report,
+)
+from eyespy_live.train.splits import assign_splits, check_disjoint
+from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE
+
+log = logging.getLogger("eyespy_live.train")
+
+
+def small_subset(patches: datamod.PatchSet, per_class: int, seed: int) -> datamod.PatchSet:
+    rng = np.random.default_rng(seed)
+    keep = []
+    for label in (0, 1):
+        idx = np.flatnonzero(patches.labels == label)
+        keep.extend(rng.permutation(idx)[:per_class].tolist())
+    return patches.subset(np.sort(np.array(keep, dtype=int)))
+
+
+def train(args: argparse.Namespace) -> dict:
+    from eyespy_live.train.model import TrainConfig, export_float, export_int8, train_model
+
+    started = time.time()
+    patches = datamod.load_all(args.data, args.sources, cache_dir=args.cache)
+    split = assign_splits(patches.groups)
+    check_disjoint(patches.groups, split)
+    tr, va = patches.subset(split == "train"), patches.subset(split == "val")
+    if args.limit:
+        tr, va = small_subset(tr, args.limit, args.seed), small_subset(va, args.limit, args.seed)
+    log.info("train %d (closed %d), val %d; groups train %d / val %d / test %d",
+             len(tr), int(tr.labels.sum()), len(va), len(set(tr.groups)), len(set(va.groups)),
+             len(set(patches.groups[split == "test"])))
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, steps_per_epoch=args.steps,
+                         verbose=2 if not args.quiet else 0)
+    model = train_model(tr.patches, tr.labels, config, va.patches, va.labels)
+    out = Path(args.out)
+    model_path = out / "eye_state_int8.tflite"
+    export_int8(model, tr.patches, model_path, seed=args.seed)
+    float_path = Path(args.work) / "eye_state_float32.tflite"
+    export_float(model, float_path)
+    info = {
+        "input_size": PATCH_SIZE, "crop_scale": EYE_CROP_SCALE, "seed": args.seed,
+        "epochs": args.epochs, "train_sources": list(args.sources),
+        "train_patches": len(tr), "val_patches": len(va),
+        "train_seconds": round(time.time() - started, 1),
+    }
+    log.info("exported %s (%d bytes)", model_path, model_path.stat().st_size)
+    return {"model": model_path, "float": float_path, "info": info}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eyespy_live.train",
+                                     description="Train and export the eye-state model.")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument("--cache", type=Path, default=default_cache(),
+                        help="cache of detector-cut patches (.npz per source)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="scratch folder: float model, misclassified.html (default: cache)")
+    parser.add_argument("--sources", nargs="+", default=list(TRAIN_SOURCES),
+                        choices=list(datamod.ALL_SOURCES))
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=None, help="steps per epoch")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--limit", type=int, default=0,
+                        help="smoke run: at most this many patches per class")
+    parser.add_argument("--no-eval", action="store_true", help="skip evaluation and card")
+    parser.add_argument("--rounds", type=int, default=1000, help="bootstrap rounds")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args.work = args.work or args.cache
+    result = train(args)
+    if args.no_eval:
+        return 0
+    from eyespy_live.train.card import write_card
+
+    report = evaluate_all(result["model"], args.data, args.cache,
+                          Path(args.work) / "misclassified.html", result["float"],
+                          rounds=args.rounds)
+    report["training"] = result["info"]
+    print_report(report)
+    out = Path(args.out)
+    thresholds = report["thresholds"]
+    (out / "eye_state_int8.json").write_text(json.dumps({
+        "input_size": PATCH_SIZE, "t_open": thresholds["t_open"],
+        "t_closed": thresholds["t_closed"], "crop_scale": EYE_CROP_SCALE}, indent=1) + "\n")
+    slim = {k: v for k, v in report.items() if k != "photos"}
+    slim["photos"] = {k: v for k, v in report.get("photos", {}).items() if k != "verdicts"}
+    (out / "eye_state_int8_metrics.json").write_text(
+        json.dumps(slim, indent=1, default=float) + "\n")
+    write_card(out / "MODEL_CARD.md", report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
