@@ -1,0 +1,72 @@
+"""Real photos through detector + eye model: verdicts, and faces that can't be judged."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from eyespy_live.blink import BlinkSettings
+from eyespy_live.events import FaceReport
+from eyespy_live.pipeline import LiveAnalyzer, analyze_photo, photo_verdict
+from eyespy_live.vision.eyestate import EyeStateModel
+from eyespy_live.vision.faces import create_detector
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return create_detector("blazeface")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return EyeStateModel()
+
+
+@pytest.fixture(scope="module")
+def pair(shared_data):
+    folder = shared_data / "photos" / "dryeye_pair"
+    return cv2.imread(str(folder / "eyes_open.jpg")), cv2.imread(str(folder / "eyes_closed.jpg"))
+
+
+def test_open_eyes_are_kept_and_closed_eyes_are_a_retake(pair, detector, model):
+    opened, closed = pair
+    keep = analyze_photo(opened, detector, model, BlinkSettings(), 0.6)
+    retake = analyze_photo(closed, detector, model, BlinkSettings(), 0.6)
+    assert keep.verdict == "keep", keep
+    assert retake.verdict == "retake", retake
+    assert "face 1 (closed)" in retake.reason
+
+
+def test_a_photo_without_a_face_needs_checking(shared_data, detector, model):
+    image = cv2.imread(str(shared_data / "photos" / "dlib_groups" / "dogs.jpg"))
+    assert analyze_photo(image, detector, model, BlinkSettings(), 0.6).verdict == "check"
+
+
+def test_a_face_cut_by_the_frame_edge_is_cant_tell_not_a_guess(pair, detector, model):
+    opened, _ = pair
+    analyzer = LiveAnalyzer(detector, model, detect_every=1)
+    (full,), _ = analyzer.analyze(opened)
+    # Cut the image through the middle of the face's image-left eye.
+    cut = np.ascontiguousarray(opened[:, int(full.face.eyes[0][0]) :])
+    readings, _ = LiveAnalyzer(detector, model, detect_every=1).analyze(cut)
+    assert readings, "the detector still finds the half face"
+    assert all(r.p_closed is None and r.reason == "eye outside the frame" for r in readings)
+
+
+def test_a_tiny_face_is_too_small_to_judge(pair, detector, model):
+    opened, _ = pair
+    small = cv2.resize(opened, None, fx=0.07, fy=0.07, interpolation=cv2.INTER_AREA)
+    (reading,), _ = LiveAnalyzer(detector, model, detect_every=1).analyze(small)
+    assert reading.face.inter_eye_distance < 14
+    assert reading.p_closed is None and reading.reason == "face too small"
+
+
+def test_the_photo_verdict_rules():
+    def face(state):
+        return FaceReport(1, (0, 0, 1, 1), None, state, "turned" if state == "unknown" else None)
+
+    assert photo_verdict([]).verdict == "check"
+    assert photo_verdict([face("open"), face("half")]).verdict == "retake"
+    assert photo_verdict([face("open"), face("unknown")]).verdict == "check"
+    assert photo_verdict([face("open"), face("open")]).verdict == "keep"
