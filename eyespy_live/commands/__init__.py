@@ -8,4 +8,6 @@ COMMAND_MODULES = (
     "tail",
     "evaluate",
     "config_cmd",
+    "service",
+    "keys",
 )

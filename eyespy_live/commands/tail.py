@@ -8,6 +8,7 @@ import sys
 import time
 
 from eyespy_live.bus import DEFAULT_ENDPOINT, Subscriber
+from eyespy_live.curve import add_client_arguments, client_options_from_args
 from eyespy_live.events import TOPICS
 
 NAME = "tail"
@@ -27,11 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=0.0, help="exit after this many seconds (0 = never)"
     )
+    add_client_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     topics = args.topic or [t for t in TOPICS if t != "preview"]
-    subscriber = Subscriber(args.endpoint, topics)
+    subscriber = Subscriber(args.endpoint, topics, socket_options=client_options_from_args(args))
     received = 0
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     try:

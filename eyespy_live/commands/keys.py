@@ -1,0 +1,23 @@
+"""`eyespy keys`: create ZeroMQ CURVE key pairs for remote subscribers."""
+
+from __future__ import annotations
+
+import argparse
+
+from eyespy_live.curve import write_keypair
+
+NAME = "keys"
+HELP = "create a CURVE key pair (NAME.key public, NAME.key_secret private) for remote use"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="whose keys: 'server' on the Pi, e.g. 'laptop' for a client")
+    parser.add_argument("--dir", default=".", help="folder to write the two files into")
+    parser.add_argument("--force", action="store_true", help="replace existing key files")
+
+
+def run(args: argparse.Namespace) -> int:
+    public, secret = write_keypair(args.dir, args.name, force=args.force)
+    print(f"public key: {public}  (copy this one to the other machine)")
+    print(f"secret key: {secret}  (mode 0600; keep it on this machine)")
+    return 0

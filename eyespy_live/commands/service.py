@@ -1,0 +1,43 @@
+"""`eyespy service`: the headless service for systemd (or a terminal), from one config file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+
+from eyespy_live.commands.common import add_config_options, load_config
+from eyespy_live.daemon import HeadlessService
+
+NAME = "service"
+HELP = "run the configured source, vision and publisher as a supervised headless service"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_options(parser)
+
+
+def _journal_logging() -> None:
+    """Under systemd the journal stamps each line itself: drop our own timestamp."""
+    if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+
+def run(args: argparse.Namespace) -> int:
+    _journal_logging()
+    config = load_config(args)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    service = HeadlessService(config)
+    code = service.run(stop)
+    if service.hung:
+        # A worker stuck in a device call would keep the interpreter from exiting.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
+    return code

@@ -1,0 +1,177 @@
+"""ZeroMQ CURVE keys and authentication for remote subscribers.
+
+Binding to the network is opt-in ([bus] allow_remote) and then needs CURVE: the traffic is
+encrypted, and a ZAP authenticator admits only the client public keys found in the
+authorised-keys folder, so a subscriber without a listed key receives nothing.
+
+Key files use the ZeroMQ certificate format: NAME.key holds the public key (safe to copy to
+the other machine), NAME.key_secret holds both keys and is readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import zmq
+import zmq.auth
+from zmq.auth.thread import ThreadAuthenticator
+
+from eyespy_live.bus import Publisher
+from eyespy_live.config import BusConfig, ConfigError
+
+SocketOptions = list[tuple[int, Any]]
+
+_TEMPLATE = """#   ZeroMQ CURVE {kind} written by `eyespy keys` for {name!r}
+#   {note}
+metadata
+    name = "{name}"
+curve
+    public-key = "{public}"
+"""
+
+
+def write_keypair(directory: str | Path, name: str, *, force: bool = False) -> tuple[Path, Path]:
+    """Create NAME.key (public, 0644) and NAME.key_secret (0600); never overwrite by accident."""
+    if not name or "/" in name or name.startswith("."):
+        raise ConfigError([f"key name {name!r}: use a plain name such as 'server' or 'laptop'"])
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    public_path, secret_path = folder / f"{name}.key", folder / f"{name}.key_secret"
+    for path in (public_path, secret_path):
+        if path.exists() and not force:
+            raise ConfigError([f"{path} exists; keep it, or pass --force to replace it"])
+    public, secret = zmq.curve_keypair()
+    pub, sec = public.decode("ascii"), secret.decode("ascii")
+    public_text = _TEMPLATE.format(
+        kind="public key", name=name, public=pub, note="public: copy it to the other side"
+    )
+    secret_text = (
+        _TEMPLATE.format(
+            kind="secret key", name=name, public=pub, note="SECRET: never copy it anywhere"
+        )
+        + f'    secret-key = "{sec}"\n'
+    )
+    _write(secret_path, secret_text, 0o600)
+    _write(public_path, public_text, 0o644)
+    return public_path, secret_path
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    if path.exists():
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(text)
+    os.chmod(path, mode)  # the umask may have removed bits we want on the public file
+
+
+def read_keys(path: str | Path, *, need_secret: bool) -> tuple[bytes, bytes | None]:
+    """(public, secret) from a key file, with a clear error for a wrong or missing file."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError([f"key file not found: {file} (create keys with `eyespy keys`)"])
+    try:
+        public, secret = zmq.auth.load_certificate(file)
+    except (ValueError, OSError) as exc:
+        raise ConfigError([f"{file}: not a ZeroMQ key file ({exc})"]) from None
+    if need_secret and not secret:
+        raise ConfigError(
+            [f"{file} holds only a public key; give the NAME.key_secret file written with it"]
+        )
+    for key in (public, secret):
+        if key is not None and len(key) != 40:
+            raise ConfigError([f"{file}: a CURVE key has 40 characters, got {len(key)}"])
+    return public, secret
+
+
+def server_socket_options(secret_file: str | Path) -> SocketOptions:
+    public, secret = read_keys(secret_file, need_secret=True)
+    return [(zmq.CURVE_SERVER, 1), (zmq.CURVE_PUBLICKEY, public), (zmq.CURVE_SECRETKEY, secret)]
+
+
+def client_socket_options(
+    server_key_file: str | Path, client_key_file: str | Path
+) -> SocketOptions:
+    """Subscriber options: the server's public key and this client's own key pair."""
+    server_public, _ = read_keys(server_key_file, need_secret=False)
+    public, secret = read_keys(client_key_file, need_secret=True)
+    return [
+        (zmq.CURVE_SERVERKEY, server_public),
+        (zmq.CURVE_PUBLICKEY, public),
+        (zmq.CURVE_SECRETKEY, secret),
+    ]
+
+
+def add_client_arguments(parser: argparse.ArgumentParser) -> None:
+    """--server-key / --client-key for any subscriber command."""
+    parser.add_argument(
+        "--server-key",
+        metavar="FILE",
+        help="the publisher's public key file (server.key) for an encrypted remote connection",
+    )
+    parser.add_argument(
+        "--client-key",
+        metavar="FILE",
+        help="this machine's secret key file (NAME.key_secret, from `eyespy keys NAME`)",
+    )
+
+
+def client_options_from_args(args: argparse.Namespace) -> SocketOptions:
+    server, client = getattr(args, "server_key", None), getattr(args, "client_key", None)
+    if not server and not client:
+        return []
+    if not (server and client):
+        raise ConfigError(["CURVE needs both --server-key and --client-key"])
+    return client_socket_options(server, client)
+
+
+def open_publisher(
+    bus: BusConfig, context: zmq.Context | None = None
+) -> tuple[Publisher, Callable[[], None]]:
+    """The publisher the [bus] config asks for, with CURVE + ZAP when keys are configured.
+
+    Returns the publisher and a function that closes it and stops the authenticator.
+    """
+    context = context or zmq.Context.instance()
+    if not bus.curve_secret_key_file:
+        publisher = Publisher(
+            bus.endpoint,
+            allow_remote=bus.allow_remote,
+            high_water_mark=bus.high_water_mark,
+            context=context,
+        )
+        return publisher, publisher.close
+    options = server_socket_options(bus.curve_secret_key_file)
+    authorized = Path(bus.curve_authorized_keys_dir)
+    if not authorized.is_dir():
+        raise ConfigError([f"bus.curve_authorized_keys_dir: folder not found: {authorized}"])
+    if not zmq.auth.load_certificates(authorized):
+        raise ConfigError(
+            [f"bus.curve_authorized_keys_dir: no client public keys (*.key) in {authorized}"]
+        )
+    # The authenticator must run before the bind: with CURVE and no ZAP handler,
+    # libzmq would accept any client key.
+    auth = ThreadAuthenticator(context)
+    auth.start()
+    auth.configure_curve(domain="*", location=str(authorized))
+    try:
+        publisher = Publisher(
+            bus.endpoint,
+            allow_remote=bus.allow_remote,
+            high_water_mark=bus.high_water_mark,
+            context=context,
+            socket_options=options,
+        )
+    except Exception:
+        auth.stop()
+        raise
+
+    def close() -> None:
+        publisher.close()
+        auth.stop()
+
+    return publisher, close
