@@ -15,7 +15,7 @@ import numpy as np
 
 from eyespy_live.blink import BlinkSettings, EyeState, eye_state
 from eyespy_live.events import FaceReport
-from eyespy_live.vision.eyecrop import eye_patches, to_gray
+from eyespy_live.vision.eyecrop import eye_patches, standard_channels, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
 from eyespy_live.vision.tracker import FaceTracker
@@ -60,6 +60,7 @@ class LiveAnalyzer:
     def analyze(self, image: np.ndarray) -> tuple[list[FaceReading], list[int]]:
         """Readings for the faces in this frame, and the ids of faces that just left."""
         ended: list[int] = []
+        image = standard_channels(image)
         if self._frames_seen % max(1, self.detect_every) == 0:
             faces = [f for f in self.detector.detect(image) if f.score >= self.min_face_score]
             tracks, ended = self.tracker.update(faces)
@@ -103,6 +104,7 @@ def analyze_photo(
     settings: BlinkSettings,
     min_face_score: float = 0.0,
 ) -> PhotoVerdict:
+    image = standard_channels(image)
     gray = to_gray(image)
     faces = sorted(
         (f for f in detector.detect(image) if f.score >= min_face_score),

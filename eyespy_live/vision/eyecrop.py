@@ -31,6 +31,15 @@ class EyePatches:
     unreadable: str | None  # why these patches can't be judged, or None when fine
 
 
+def standard_channels(image: np.ndarray) -> np.ndarray:
+    """Grayscale as 2-D, colour as 3-channel BGR: the two layouts the detectors take."""
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image
