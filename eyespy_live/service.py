@@ -20,6 +20,7 @@ import cv2
 from eyespy_live.blink import BlinkEvent, BlinkSettings, BlinkStateMachine, Observation
 from eyespy_live.bus import Publisher
 from eyespy_live.config import Config
+from eyespy_live.photo import analyze_loaded_photo
 from eyespy_live.pipeline import FaceReading, LiveAnalyzer, analyze_photo
 from eyespy_live.sources.base import Frame, FrameSource, valid_image
 from eyespy_live.vision.eyestate import EyeStateModel
@@ -158,13 +159,25 @@ class LiveRun:
         return self.emit("blink", body, source=frame.source, capture_ts=frame.ts)
 
     def _shot(self, frame: Frame) -> dict | None:
-        verdict = analyze_photo(
-            frame.image,
-            self.analyzer.detector,
-            self.analyzer.model,
-            self.settings,
-            self.config.vision.min_face_score,
-        )
+        photo = getattr(frame, "photo", None)  # a PhotoFrame: reduced decode + finer eyes
+        if photo is not None:
+            verdict = analyze_loaded_photo(
+                photo,
+                self.analyzer.detector,
+                self.analyzer.model,
+                self.settings,
+                self.config.vision.min_face_score,
+            )
+            width, height = photo.scale.full_size
+        else:
+            verdict = analyze_photo(
+                frame.image,
+                self.analyzer.detector,
+                self.analyzer.model,
+                self.settings,
+                self.config.vision.min_face_score,
+            )
+            width, height = frame.image.shape[1], frame.image.shape[0]
         self.stats.shots += 1
         if verdict.verdict == "retake":
             self.stats.retakes += 1
@@ -174,8 +187,8 @@ class LiveRun:
             "file": frame.name,
             "verdict": verdict.verdict,
             "reason": verdict.reason,
-            "width": int(frame.image.shape[1]),
-            "height": int(frame.image.shape[0]),
+            "width": int(width),
+            "height": int(height),
             "faces": [f.to_json() for f in verdict.faces],
             **frame.meta,
         }
@@ -267,7 +280,12 @@ def run_live(
             now = time.monotonic()
             if on_frame is not None:
                 on_frame()
-            if preview_every is not None and now >= next_preview and frame.kind == "live":
+            if (
+                preview_every is not None
+                and now >= next_preview
+                and frame.kind == "live"
+                and valid_image(frame.image)  # a skipped bad frame has no picture to show
+            ):
                 next_preview = now + preview_every
                 body = {
                     "frame": frame.seq,

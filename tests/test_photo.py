@@ -1,0 +1,160 @@
+"""The fast photo verdict: reduced decode, EXIF orientation, RAW previews, finer eye reads."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from eyespy_live.config import Config
+from eyespy_live.photo import (
+    PhotoError,
+    analyze_loaded_photo,
+    analyze_photo_file,
+    decode_photo,
+    embedded_jpeg,
+    exif_orientation,
+    jpeg_size,
+    load_photo,
+    load_photo_file,
+    reduction_for,
+)
+from eyespy_live.pipeline import analyze_photo
+from eyespy_live.service import blink_settings, build_detector, build_model
+
+
+def with_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """The same JPEG with an EXIF block whose only tag is Orientation."""
+    tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1)
+    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return jpeg[:2] + app1 + jpeg[2:]
+
+
+def encode(image: np.ndarray, quality: int = 90) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return data.tobytes()
+
+
+@pytest.fixture(scope="module")
+def vision():
+    config = Config()
+    return build_detector(config), build_model(config), blink_settings(config)
+
+
+@pytest.fixture(scope="module")
+def pair(shared_data: Path) -> Path:
+    return shared_data / "photos" / "dryeye_pair"
+
+
+def test_reduction_keeps_enough_pixels_for_detection():
+    assert reduction_for((6000, 4000)) == 8
+    assert reduction_for((3000, 2000)) == 4
+    assert reduction_for((1440, 960)) == 2
+    assert reduction_for((640, 480)) == 1
+
+
+def test_a_big_jpeg_is_decoded_reduced_and_reports_its_full_size(pair: Path, tmp_path: Path):
+    big = cv2.resize(cv2.imread(str(pair / "eyes_open.jpg")), (6000, 4000))
+    path = tmp_path / "big.jpg"
+    path.write_bytes(encode(big))
+    image, scale = load_photo(path)
+    assert image.shape[:2] == (500, 750)
+    assert scale.factor == 8 and scale.full_size == (6000, 4000)
+    assert scale.to_full(image.shape) == (8.0, 8.0)
+
+
+def test_exif_orientation_is_applied_and_the_size_follows(pair: Path):
+    jpeg = (pair / "eyes_open.jpg").read_bytes()
+    assert jpeg_size(jpeg) == (1440, 960)
+    turned = with_orientation(jpeg, 6)  # "rotate 90° clockwise to display"
+    assert exif_orientation(turned) == 6
+    photo = decode_photo(turned, "turned.jpg")
+    assert photo.scale.full_size == (960, 1440)
+    assert photo.image.shape[:2] == (720, 480)
+    # The finer grayscale decode is turned the same way, so coordinates agree.
+    assert photo.gray(1).shape == (1440, 960)
+
+
+def test_a_photo_stored_sideways_is_judged_upright(pair: Path, vision):
+    upright = cv2.imread(str(pair / "eyes_closed.jpg"))
+    # Stored as the sensor saw it (camera held vertically), EXIF says "turn 90° clockwise".
+    sideways = encode(cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE))
+    photo = decode_photo(with_orientation(sideways, 6), "stored.jpg")
+    assert photo.image.shape[:2] == (480, 720)
+    verdict = analyze_loaded_photo(photo, *vision)
+    assert verdict.verdict == "retake" and len(verdict.faces) == 1
+    # Boxes are in upright photo pixels: where the face is in the upright original.
+    reference = analyze_photo(upright, *vision)
+    assert np.allclose(verdict.faces[0].box, reference.faces[0].box, atol=8)
+    assert decode_photo(sideways, "plain.jpg").image.shape[:2] == (720, 480)
+
+
+def test_the_raw_preview_is_found_inside_a_raw_file(pair: Path, tmp_path: Path):
+    preview = (pair / "eyes_open.jpg").read_bytes()
+    thumbnail = encode(cv2.resize(cv2.imread(str(pair / "eyes_open.jpg")), (160, 106)))
+    # A TIFF-based RAW: header with Orientation, a small thumbnail, sensor bytes, the preview.
+    header = b"II\x2a\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
+    header += struct.pack("<HHIHH", 0x0112, 3, 1, 1, 0) + struct.pack("<I", 0)
+    sensor = np.random.default_rng(0).integers(0, 255, 200_000, dtype=np.uint8).tobytes()
+    raw = header + thumbnail + sensor + preview + sensor[:1000]
+    assert embedded_jpeg(raw) == preview
+    path = tmp_path / "IMG_0001.CR2"
+    path.write_bytes(raw)
+    image, scale = load_photo(path)
+    assert scale.from_raw and scale.full_size == (1440, 960)
+
+
+def test_unreadable_files_raise_a_photo_error_that_names_the_file(tmp_path: Path, pair: Path):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a photo")
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes((pair / "eyes_open.jpg").read_bytes()[:600])
+    raw = tmp_path / "broken.nef"
+    raw.write_bytes(b"II*\x00" + bytes(5000))
+    for path in (empty, text, cut, raw, tmp_path / "missing.jpg"):
+        with pytest.raises(PhotoError, match=path.name):
+            load_photo_file(path)
+
+
+def test_closed_eyes_mean_retake_and_open_eyes_keep(pair: Path, vision):
+    closed = analyze_photo_file(pair / "eyes_closed.jpg", *vision)
+    opened = analyze_photo_file(pair / "eyes_open.jpg", *vision)
+    assert closed.verdict == "retake" and len(closed.faces) == 1
+    assert opened.verdict == "keep" and len(opened.faces) == 1
+
+
+def test_the_fast_path_agrees_with_the_full_resolution_analysis(shared_data: Path, vision):
+    """Reduced decode + finer eye reads give the same faces and verdicts as a full decode."""
+    photos = [
+        shared_data / "photos" / "dryeye_pair" / "eyes_closed.jpg",
+        shared_data / "photos" / "face_recognition_open" / "examples" / "biden.jpg",
+        shared_data / "photos" / "dlib_groups" / "2008_002079.jpg",
+    ]
+    for path in photos:
+        full = analyze_photo(cv2.imread(str(path)), *vision)
+        fast = analyze_photo_file(path, *vision)
+        assert fast.verdict == full.verdict, path.name
+        assert len(fast.faces) == len(full.faces), path.name
+        for a, b in zip(fast.faces, full.faces, strict=True):
+            assert np.allclose(a.box, b.box, atol=max(4, 0.02 * b.box[2])), path.name
+            assert a.state == b.state, path.name
+
+
+def test_a_small_face_in_a_big_photo_is_read_from_a_finer_decode(pair: Path, vision):
+    """A face too small to read at 1/8 is read from a finer decode, and only that one."""
+    face = cv2.imread(str(pair / "eyes_closed.jpg"))
+    canvas = np.full((4000, 6000, 3), 90, np.uint8)
+    canvas[1800:2760, 2600:4040] = face  # inter-eye distance ~150 px: 19 px at 1/8
+    photo = decode_photo(encode(canvas), "group.jpg")
+    verdict = analyze_loaded_photo(photo, *vision)
+    assert verdict.verdict == "retake"
+    assert photo.scale.factor == 8
+    assert list(photo._gray) == [2]  # the eyes were read from a 1/2 grayscale decode
