@@ -104,6 +104,7 @@ class BlinkStateMachine:
     settings: BlinkSettings = field(default_factory=BlinkSettings)
     state: EyeState = EyeState.OPEN
     _run: _Run | None = None
+    _reopening: bool = False
 
     def update(self, obs: Observation) -> list[BlinkEvent]:
         s = self.settings
@@ -123,6 +124,7 @@ class BlinkStateMachine:
                     events.append(self._event("eyes_closed", self._run.last_ts))
                 return events
             events.extend(self._close_run(obs.ts, "blink"))
+            self._reopening = True
         elif self.state is EyeState.HALF:
             assert self._run is not None
             if value >= s.t_closed:
@@ -132,18 +134,20 @@ class BlinkStateMachine:
                 self._extend(obs, value)
                 return events
             events.extend(self._close_run(obs.ts, "half_blink"))
-        # Eyes open (or just reopened): look for the start of a new closure.
+        # Eyes open (or just reopened): look for the start of a new closure. Lids still on
+        # their way up after a blink are not a half blink of their own.
         if value >= s.t_closed:
             self._start(obs, value, EyeState.CLOSED)
-        elif value >= s.t_half:
+        elif value >= s.t_half and not self._reopening:
             self._start(obs, value, EyeState.HALF)
         else:
             self.state, self._run = EyeState.OPEN, None
+            self._reopening = self._reopening and value >= s.t_half
         return events
 
     def finish(self) -> list[BlinkEvent]:
         """The face left: drop any closure in progress (nobody saw the eyes reopen)."""
-        self.state, self._run = EyeState.OPEN, None
+        self.state, self._run, self._reopening = EyeState.OPEN, None, False
         return []
 
     def _start(self, obs: Observation, value: float, state: EyeState) -> None:

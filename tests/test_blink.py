@@ -96,6 +96,16 @@ def test_half_closed_eyes_are_a_half_blink():
     assert [e.kind for e in events] == ["half_blink"]
 
 
+def test_lids_reopening_slowly_after_a_blink_are_not_a_half_blink():
+    _, events = feed([0.0] * 3 + [0.9] * 3 + [0.35, 0.35, 0.32] + [0.0] * 3)
+    assert [e.kind for e in events] == ["blink"]
+
+
+def test_a_half_blink_after_the_eyes_fully_reopened_still_counts():
+    _, events = feed([0.0] * 3 + [0.9] * 3 + [0.0] * 3 + [0.45] * 3 + [0.0] * 2)
+    assert [e.kind for e in events] == ["blink", "half_blink"]
+
+
 def test_a_long_closure_is_reported_while_it_lasts_then_as_a_blink():
     settings = BlinkSettings(long_closure_ms=300)
     _, events = feed([0.0] * 2 + [0.9] * 20 + [0.0] * 2, settings)
