@@ -107,7 +107,7 @@ def analyze_photo(
     image = standard_channels(image)
     gray = to_gray(image)
     faces = sorted(
-        (f for f in detector.detect(image) if f.score >= min_face_score),
+        (f for f in detector.detect_photo(image) if f.score >= min_face_score),
         key=lambda f: (f.box[0], f.box[1]),
     )
     reports = []

@@ -70,3 +70,17 @@ def test_the_photo_verdict_rules():
     assert photo_verdict([face("open"), face("half")]).verdict == "retake"
     assert photo_verdict([face("open"), face("unknown")]).verdict == "check"
     assert photo_verdict([face("open"), face("open")]).verdict == "keep"
+
+
+def test_photo_detection_finds_small_faces_one_pass_misses(shared_data, detector):
+    group = cv2.imread(str(shared_data / "photos" / "dlib_groups" / "2008_002470.jpg"))
+    height, width = group.shape[:2]
+    # The same 6-person photo as a small part of a large frame: a back row, in effect.
+    canvas = cv2.copyMakeBorder(
+        group, height, height, width, width, cv2.BORDER_CONSTANT, value=(128, 128, 128)
+    )
+    one_pass = detector.detect(canvas)
+    thorough = detector.detect_photo(canvas)
+    assert len(thorough) >= len(one_pass) + 3
+    boxes = [f.box for f in thorough]
+    assert len(set(boxes)) == len(boxes), "tiles overlap, but each face is reported once"

@@ -47,6 +47,10 @@ class FaceDetector:
         """Find faces in a BGR or grayscale uint8 image."""
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def detect_photo(self, image: np.ndarray) -> list[Face]:
+        """Find every face in a still photo, small ones too; may be slower than `detect`."""
+        return self.detect(image)
+
 
 class DetectorUnavailable(RuntimeError):
     """The detector's weights or library are not installed."""
