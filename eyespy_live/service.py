@@ -23,6 +23,7 @@ from eyespy_live.config import Config
 from eyespy_live.photo import analyze_loaded_photo
 from eyespy_live.pipeline import FaceReading, LiveAnalyzer, analyze_photo
 from eyespy_live.sources.base import Frame, FrameSource, valid_image
+from eyespy_live.thumbnails import face_strip
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import create_detector
 
@@ -192,10 +193,20 @@ class LiveRun:
             "faces": [f.to_json() for f in verdict.faces],
             **frame.meta,
         }
-        return self.emit("shot", body, source=frame.source, capture_ts=frame.ts)
+        attachment = None
+        try:  # thumbnails of the faces that are not open, so subscribers can show who blinked
+            image = getattr(photo, "image", frame.image)  # boxes are in full-photo pixels
+            strip = face_strip(image, body["faces"], (body["width"], body["height"]))
+            if strip is not None:
+                attachment, body["thumbnails"] = strip
+        except Exception:  # noqa: BLE001 - a thumbnail must never cost the shot event
+            log.exception("face thumbnails for %s failed; publishing without them", frame.name)
+        return self.emit(
+            "shot", body, source=frame.source, capture_ts=frame.ts, attachment=attachment
+        )
 
     def status_body(self, state: str, source: FrameSource | None = None) -> dict[str, Any]:
-        return {
+        body = {
             "state": state,
             "uptime_s": round(time.monotonic() - self.stats.started, 1),
             "fps": round(self.stats.fps, 1),
@@ -209,6 +220,10 @@ class LiveRun:
             "last_event": self.stats.last_event,
             "source_connected": bool(getattr(source, "connected", True)),
         }
+        if hasattr(source, "state"):  # sources that watch a device say what it is doing
+            body["device_state"] = getattr(source, "state", None)
+            body["device_error"] = getattr(source, "last_error", None)
+        return body
 
 
 def preview_jpeg(frame: Frame, readings: list[FaceReading], max_width: int = 640) -> bytes:
