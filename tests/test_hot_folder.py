@@ -1,0 +1,161 @@
+"""The hot folder: every photo tethering software writes becomes one `shot`, once, whole."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from eyespy_live.sources import open_source
+from eyespy_live.sources.folder import FolderSource
+
+
+class Watcher:
+    """Runs a watching FolderSource in a thread and collects what it yields."""
+
+    def __init__(self, folder: Path, **options):
+        self.source = open_source(f"folder:{folder}", watch=True, **options)
+        self.frames: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        for frame in self.source.frames():
+            self.frames.put(frame)
+
+    def next(self, timeout: float = 15.0):
+        return self.frames.get(timeout=timeout)
+
+    def names_within(self, seconds: float) -> list[str]:
+        """Everything yielded within `seconds` (used to show that nothing more comes)."""
+        names, end = [], time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            try:
+                names.append(self.frames.get(timeout=left).name)
+            except queue.Empty:
+                break
+        return names
+
+    def stop(self) -> None:
+        self.source.close()
+        self.thread.join(timeout=5)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def photos(shared_data: Path) -> dict[str, bytes]:
+    pair = shared_data / "photos" / "dryeye_pair"
+    return {
+        "open": (pair / "eyes_open.jpg").read_bytes(),
+        "closed": (pair / "eyes_closed.jpg").read_bytes(),
+    }
+
+
+def write_slowly(path: Path, data: bytes, pieces: int = 6, pause: float = 0.15) -> None:
+    """Like a tethering program on a slow card reader: the file grows in bursts."""
+    step = len(data) // pieces + 1
+    with path.open("wb") as f:
+        for start in range(0, len(data), step):
+            f.write(data[start : start + step])
+            f.flush()
+            time.sleep(pause)
+
+
+def test_a_photo_written_slowly_is_yielded_once_complete_as_a_shot(tmp_path, photos):
+    watcher = Watcher(tmp_path)
+    try:
+        target = tmp_path / "IMG_0001.JPG"
+        writer = threading.Thread(target=write_slowly, args=(target, photos["open"]))
+        writer.start()
+        frame = watcher.next()
+        writer.join()
+        assert frame.kind == "shot" and frame.name == "IMG_0001.JPG"
+        assert frame.photo.data == photos["open"]  # the whole file, not a prefix
+        assert frame.photo.scale.full_size == (1440, 960)
+        assert watcher.names_within(1.0) == []  # and only once
+    finally:
+        watcher.stop()
+
+
+def test_every_good_file_once_in_order_and_bad_files_reported_not_fatal(tmp_path, photos):
+    (tmp_path / "OLD_0001.JPG").write_bytes(photos["open"])  # from before: left alone
+    watcher = Watcher(tmp_path, max_wait_s=1.0)
+    try:
+        write_slowly(tmp_path / "IMG_0002.JPG", photos["closed"], pause=0.05)
+        (tmp_path / "IMG_0003.JPG").write_bytes(b"this is not a photo at all" * 40)
+        (tmp_path / "IMG_0004.JPG").write_bytes(b"")  # zero bytes, and it stays that way
+        (tmp_path / "notes.txt").write_text("shot list")  # not a photo type: ignored
+        (tmp_path / "IMG_0005.xmp").write_text("<x:xmpmeta/>")  # a sidecar: ignored
+        cut = photos["open"][: len(photos["open"]) // 2]
+        (tmp_path / "IMG_0006.JPG").write_bytes(cut)  # cut short and never finished
+        write_slowly(tmp_path / "IMG_0007.JPG", photos["open"], pieces=3, pause=0.05)
+        # A temporary file renamed into place, as many tethering programs save.
+        (tmp_path / ".IMG_0008.JPG.tmp").write_bytes(photos["closed"])
+        (tmp_path / ".IMG_0008.JPG.tmp").rename(tmp_path / "IMG_0008.JPG")
+        names = [watcher.next().name for _ in range(3)]
+        assert names == ["IMG_0002.JPG", "IMG_0007.JPG", "IMG_0008.JPG"]
+        deadline = time.monotonic() + 15
+        while len(watcher.source.rejected) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rejected = dict(watcher.source.rejected)
+        assert set(rejected) == {"IMG_0003.JPG", "IMG_0004.JPG", "IMG_0006.JPG"}
+        assert rejected["IMG_0004.JPG"] == "empty file"
+        assert "not a readable image" in rejected["IMG_0003.JPG"]
+        assert watcher.source.last_error and watcher.source.state == "watching"
+        assert watcher.names_within(1.0) == []  # nothing twice, nothing bad
+        assert len(watcher.source.rejected) == 3  # each bad file reported once
+    finally:
+        watcher.stop()
+    # The photographer's files are untouched.
+    assert (tmp_path / "IMG_0006.JPG").read_bytes() == cut
+    assert (tmp_path / "IMG_0002.JPG").read_bytes() == photos["closed"]
+
+
+def test_a_file_finished_after_it_was_reported_is_judged_then(tmp_path, photos):
+    watcher = Watcher(tmp_path, max_wait_s=0.5)
+    try:
+        target = tmp_path / "IMG_0010.JPG"
+        target.write_bytes(b"")  # created first, filled much later
+        deadline = time.monotonic() + 10
+        while not watcher.source.rejected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert watcher.source.rejected == [("IMG_0010.JPG", "empty file")]
+        target.write_bytes(photos["closed"])
+        assert watcher.next().name == "IMG_0010.JPG"
+    finally:
+        watcher.stop()
+
+
+def test_existing_photos_can_be_included(tmp_path, photos):
+    (tmp_path / "B.jpg").write_bytes(photos["open"])
+    (tmp_path / "A.jpg").write_bytes(photos["closed"])
+    watcher = Watcher(tmp_path, existing=True)
+    try:
+        assert [watcher.next().name, watcher.next().name] == ["A.jpg", "B.jpg"]
+    finally:
+        watcher.stop()
+
+
+def test_a_png_is_taken_once_it_has_settled(tmp_path, photos):
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.frombuffer(photos["open"], np.uint8), cv2.IMREAD_COLOR)
+    png = cv2.imencode(".png", image)[1].tobytes()
+    watcher = Watcher(tmp_path, settle_s=0.3)
+    try:
+        write_slowly(tmp_path / "scan.png", png, pieces=4, pause=0.1)
+        frame = watcher.next()
+        assert frame.name == "scan.png" and frame.image.shape == image.shape
+    finally:
+        watcher.stop()
+
+
+def test_without_watch_a_folder_is_read_once_as_before(tmp_path, photos):
+    (tmp_path / "a.jpg").write_bytes(photos["open"])
+    source = FolderSource(tmp_path)
+    frames = list(source.frames())
+    assert [f.name for f in frames] == ["a.jpg"] and frames[0].kind == "live"
