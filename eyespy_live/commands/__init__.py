@@ -10,7 +10,6 @@ COMMAND_MODULES = (
     "config_cmd",
     "service",
     "keys",
-    "cull",
     "overlay",
     "sound",
 )
