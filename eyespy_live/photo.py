@@ -307,7 +307,7 @@ def analyze_loaded_photo(
     """
     sx, sy = photo.scale.to_full(photo.image.shape)
     faces = sorted(
-        (f for f in detector.detect(photo.image) if f.score >= min_face_score),
+        (f for f in detector.detect_photo(photo.image) if f.score >= min_face_score),
         key=lambda f: (f.box[0], f.box[1]),
     )
     reports = []

@@ -157,4 +157,5 @@ def test_a_small_face_in_a_big_photo_is_read_from_a_finer_decode(pair: Path, vis
     verdict = analyze_loaded_photo(photo, *vision)
     assert verdict.verdict == "retake"
     assert photo.scale.factor == 8
-    assert list(photo._gray) == [2]  # the eyes were read from a 1/2 grayscale decode
+    # The eyes were read from one finer grayscale decode (1/2 or full, by the eye distance).
+    assert len(photo._gray) == 1 and list(photo._gray)[0] in (1, 2)
