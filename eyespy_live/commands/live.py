@@ -11,8 +11,8 @@ import threading
 import time
 from typing import Any
 
-from eyespy_live.bus import Publisher
 from eyespy_live.commands.common import add_config_options, load_config
+from eyespy_live.curve import open_publisher
 from eyespy_live.service import LiveRun, run_live
 from eyespy_live.sources import open_source
 
@@ -84,11 +84,8 @@ def run(args: argparse.Namespace) -> int:
     elif config.source.spec.startswith("gphoto2"):
         options = {"save_dir": config.source.save_dir or None}
     source = open_source(config.source.spec, **options)
-    publisher = Publisher(
-        config.bus.endpoint,
-        allow_remote=config.bus.allow_remote,
-        high_water_mark=config.bus.high_water_mark,
-    )
+    # Binds with CURVE + ZAP when [bus] has keys (remote subscribers are opt-in).
+    publisher, close_publisher = open_publisher(config.bus)
     stop = threading.Event()
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     tty = sys.stderr.isatty()
@@ -133,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         source.close()
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
-        publisher.close()
+        close_publisher()
     if tty:
         sys.stderr.write("\r\033[K")
     if result is not None:
