@@ -24,6 +24,7 @@ import numpy as np
 from eyespy_live.blink import BlinkSettings
 from eyespy_live.pipeline import FaceReading, PhotoVerdict, photo_verdict
 from eyespy_live.sources.base import Frame, valid_image
+from eyespy_live.sources.imagesize import oversized
 from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE, eye_patches, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
@@ -240,9 +241,12 @@ def decode_photo(data: bytes, name: str = "photo", min_side: int = DETECT_MIN_SI
             raise PhotoError(f"{name}: no JPEG preview found in this RAW file")
         orientation = _tiff_orientation(data) if data[:2] in (b"II", b"MM") else 1
         data, from_raw = preview, True
+    problem = oversized(data)
+    if problem:
+        raise PhotoError(f"{name}: {problem}")
     size = jpeg_size(data)
     if size is None:  # not a JPEG: decode fully, no reduction available
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        image = _imdecode(data, cv2.IMREAD_COLOR)
         if not valid_image(image):
             raise PhotoError(f"{name}: not a readable image")
         scale = PhotoScale(1, (image.shape[1], image.shape[0]))
@@ -250,14 +254,19 @@ def decode_photo(data: bytes, name: str = "photo", min_side: int = DETECT_MIN_SI
     if not from_raw:
         orientation = exif_orientation(data)
     factor = reduction_for(size, min_side)
-    image = cv2.imdecode(
-        np.frombuffer(data, np.uint8), _REDUCED_COLOR[factor] | cv2.IMREAD_IGNORE_ORIENTATION
-    )
+    image = _imdecode(data, _REDUCED_COLOR[factor] | cv2.IMREAD_IGNORE_ORIENTATION)
     if not valid_image(image):
         raise PhotoError(f"{name}: damaged or incomplete JPEG")
     image = orient(image, orientation)
     width, height = size if orientation <= 4 else (size[1], size[0])
     return LoadedPhoto(image, PhotoScale(factor, (width, height), orientation, from_raw), data)
+
+
+def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error:  # e.g. dimensions beyond OpenCV's own limit: unreadable, not a crash
+        return None
 
 
 def load_photo(path: str | Path, min_side: int = DETECT_MIN_SIDE) -> tuple[np.ndarray, PhotoScale]:

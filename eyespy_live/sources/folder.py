@@ -38,6 +38,7 @@ from eyespy_live.photo import (
     photo_frame,
 )
 from eyespy_live.sources.base import Frame, FrameSource, SourceError, valid_image
+from eyespy_live.sources.imagesize import oversized
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,12 @@ def read_image(path: Path) -> np.ndarray | None:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError:
         return None
-    if data.size == 0:
+    if data.size == 0 or oversized(data.data):
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error:  # e.g. dimensions beyond OpenCV's own limit
+        return None
     return image if valid_image(image) else None
 
 
