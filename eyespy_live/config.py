@@ -8,6 +8,7 @@ given and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -131,6 +132,8 @@ def _check_value(path: str, value: Any, expected: type, meta: dict) -> tuple[Any
         return value, f"{path} = {value!r}: must be a whole number"
     if not isinstance(value, expected):
         return value, f"{path} = {value!r}: must be a {expected.__name__}"
+    if expected is float and not math.isfinite(value):  # TOML allows nan and inf
+        return value, f"{path} = {value!r}: must be a finite number"
     choices = meta.get("choices")
     if choices and value not in choices:
         return value, f"{path} = {value!r}: allowed values are {', '.join(map(repr, choices))}"
