@@ -24,6 +24,7 @@ from eyespy_live.train.evaluate import (
     evaluate_all,
     print_report,
 )
+from eyespy_live.train.model_layout import DEFAULT_LAYOUT
 from eyespy_live.train.splits import assign_splits, check_disjoint
 from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE
 
@@ -52,7 +53,9 @@ def train(args: argparse.Namespace) -> dict:
     log.info("train %d (closed %d), val %d; groups train %d / val %d / test %d",
              len(tr), int(tr.labels.sum()), len(va), len(set(tr.groups)), len(set(va.groups)),
              len(set(patches.groups[split == "test"])))
+    layout = tuple(v if v == "p" else int(v) for v in args.layout.split(","))
     config = TrainConfig(epochs=args.epochs, seed=args.seed, steps_per_epoch=args.steps,
+                         augment_strength=args.augment, layout=layout,
                          verbose=2 if not args.quiet else 0)
     model = train_model(tr.patches, tr.labels, config, va.patches, va.labels)
     out = Path(args.out)
@@ -62,7 +65,8 @@ def train(args: argparse.Namespace) -> dict:
     export_float(model, float_path)
     info = {
         "input_size": PATCH_SIZE, "crop_scale": EYE_CROP_SCALE, "seed": args.seed,
-        "epochs": args.epochs, "train_sources": list(args.sources),
+        "epochs": args.epochs, "augment": args.augment, "layout": args.layout,
+        "train_sources": list(args.sources),
         "train_patches": len(tr), "val_patches": len(va),
         "train_seconds": round(time.time() - started, 1),
     }
@@ -84,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch")
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--augment", type=float, default=0.6, help="augmentation strength")
+    parser.add_argument("--layout", default=",".join(str(v) for v in DEFAULT_LAYOUT),
+                        help="conv widths per stage, p = 2×2 max-pool, e.g. 16,p,32,p,32,p,64")
     parser.add_argument("--limit", type=int, default=0,
                         help="smoke run: at most this many patches per class")
     parser.add_argument("--no-eval", action="store_true", help="skip evaluation and card")

@@ -135,6 +135,12 @@ def write_card(path: Path, report: dict) -> None:
                       f" {_pct(photos['accuracy'])}. With the CEW test face photos:"
                       f" {_pct(report['photo_level_all']['accuracy'])} of"
                       f" {report['photo_level_all']['n']}."]
+        a = report["photo_level_all"]
+        if "accuracy_at_t_closed" in a:
+            lines.append(f"With the product's rule (a face is closed only at P ≥ t_closed ="
+                         f" {th['t_closed']}): real photos {_pct(photos['accuracy_at_t_closed'])},"
+                         f" CEW test face photos {_pct(a['cew_faces_accuracy_at_t_closed'])},"
+                         f" together {_pct(a['accuracy_at_t_closed'])}.")
         wrong = [v["photo"] for v in photos.get("verdicts", [])
                  if v["label"] is not None and v["readable"] and v["verdict"] != v["label"]]
         if wrong:

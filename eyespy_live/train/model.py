@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from eyespy_live.train.augment import augment_batch
+from eyespy_live.train.model_layout import DEFAULT_LAYOUT
 from eyespy_live.vision.eyecrop import PATCH_SIZE
 
 
@@ -30,9 +31,6 @@ def set_seeds(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-# Conv widths per stage ("p" = 2×2 max-pool). Sized for ≤50 µs per eye in int8 on one core:
-# ~26k parameters, ~0.75 M multiply-adds.
-DEFAULT_LAYOUT: tuple = (16, "p", 16, "p", 32, "p", 64)
 
 
 def build_model(layout: tuple = DEFAULT_LAYOUT, dropout: float = 0.2):
@@ -61,7 +59,7 @@ class TrainConfig:
     batch_size: int = 128
     learning_rate: float = 3e-3
     seed: int = 1234
-    augment_strength: float = 1.0
+    augment_strength: float = 0.6
     layout: tuple = DEFAULT_LAYOUT
     steps_per_epoch: int | None = None  # None: one pass over the training data
     verbose: int = 2
