@@ -12,4 +12,5 @@ COMMAND_MODULES = (
     "keys",
     "overlay",
     "sound",
+    "cameras",
 )

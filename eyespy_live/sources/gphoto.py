@@ -1,0 +1,419 @@
+"""A tethered camera over USB (libgphoto2): live view frames, and every photo it takes.
+
+Two things come out of one camera:
+- live frames from `capture_preview` while framing, pulled as fast as the camera gives
+  them (Canon ~10 fps, Nikon ~40), so the pipeline never queues stale frames;
+- a `shot` frame for every photo the camera writes (shutter pressed on the camera, or
+  `trigger()`): the file is downloaded (the JPEG, or a RAW's embedded JPEG preview; for a
+  RAW+JPEG pair only the JPEG is judged) and decoded by `eyespy_live.photo` for the fast
+  reduced-decode verdict. Optionally saved to `save_dir`; nothing is ever deleted on the card.
+
+The camera is reached through `Camera`, a thin boundary around python-gphoto2, so tests can
+put a double exactly where the hardware is. When the camera goes away mid-session (cable
+pulled, camera asleep, battery), the source keeps running: it reconnects with back-off
+(2 s doubling to 20 s) and says so in `state` / `last_error` / `connected`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from eyespy_live.photo import JPEG_SUFFIXES, RAW_SUFFIXES, PhotoError, decode_photo, photo_frame
+from eyespy_live.sources.base import Frame, FrameSource, SourceError, valid_image
+
+log = logging.getLogger(__name__)
+
+GVFS_HINT = (
+    "another program holds the camera - on a Linux desktop usually gvfs: unmount the camera "
+    "in the file manager (or `gio mount -s gphoto2`), or stop gvfs-gphoto2-volume-monitor; "
+    "also close any other tethering program"
+)
+
+
+class CameraLost(RuntimeError):
+    """The camera stopped answering (unplugged, asleep, switched off): reconnect."""
+
+
+class CameraBusy(RuntimeError):
+    """The camera is busy for a moment (writing to the card, autofocus): try again soon."""
+
+
+@dataclass(frozen=True)
+class CameraEvent:
+    kind: str  # "file_added" | "timeout" | "other"
+    folder: str = ""
+    name: str = ""
+
+
+class Camera:
+    """What the source needs from a camera. `Gphoto2Camera` is the real one."""
+
+    model: str = ""
+    port: str = ""
+
+    def preview(self) -> bytes | None:
+        """One live-view JPEG; None when this camera has no live view."""
+        raise NotImplementedError  # pragma: no cover - interface
+
+    def wait_event(self, timeout_ms: int) -> CameraEvent:
+        raise NotImplementedError  # pragma: no cover - interface
+
+    def download(self, folder: str, name: str) -> bytes:
+        raise NotImplementedError  # pragma: no cover - interface
+
+    def trigger(self) -> None:
+        """Take a photo now (the result arrives as a file_added event)."""
+        raise NotImplementedError  # pragma: no cover - interface
+
+    def close(self) -> None:
+        raise NotImplementedError  # pragma: no cover - interface
+
+
+# -- the real camera (python-gphoto2) ------------------------------------------------------
+
+
+def _gp():
+    try:
+        import gphoto2
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise SourceError("python-gphoto2 is not installed: pip install gphoto2") from exc
+    return gphoto2
+
+
+def list_cameras() -> list[tuple[str, str]]:
+    """(model, port) of every camera libgphoto2 can see."""
+    gp = _gp()
+    found = gp.Camera.autodetect()
+    return [(found.get_name(i), found.get_value(i)) for i in range(found.count())]
+
+
+def pick_camera(selector: str, cameras: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The camera a user meant: '' = the first; else a port ('usb:001,005') or part of a model."""
+    if not cameras:
+        return None
+    if not selector:
+        return cameras[0]
+    for model, port in cameras:
+        if selector == port:
+            return model, port
+    for model, port in cameras:
+        if selector.lower() in model.lower():
+            return model, port
+    return None
+
+
+def explain(code: int, action: str) -> Exception:
+    """A gphoto2 error code turned into what the source does about it."""
+    gp = _gp()
+    if code == gp.GP_ERROR_CAMERA_BUSY:
+        return CameraBusy(f"{action}: PTP Device Busy - the camera is busy (writing, focusing)")
+    if code == gp.GP_ERROR_IO_USB_CLAIM:
+        return SourceError(f"{action}: could not claim the USB device: {GVFS_HINT}")
+    if code in (gp.GP_ERROR_MODEL_NOT_FOUND, gp.GP_ERROR_IO_USB_FIND, gp.GP_ERROR_UNKNOWN_PORT):
+        return CameraLost(f"{action}: the camera is not there any more (unplugged or off?)")
+    if code in (
+        gp.GP_ERROR_IO,
+        gp.GP_ERROR_IO_READ,
+        gp.GP_ERROR_IO_WRITE,
+        gp.GP_ERROR_IO_INIT,
+        gp.GP_ERROR_IO_USB_CLEAR_HALT,
+        gp.GP_ERROR_TIMEOUT,
+        gp.GP_ERROR_CAMERA_ERROR,
+        gp.GP_ERROR_IO_LOCK,
+    ):
+        return CameraLost(f"{action}: the camera stopped answering (cable, sleep, battery?)")
+    return CameraLost(f"{action}: gphoto2 error {code}: {gp.gp_result_as_string(code)}")
+
+
+class Gphoto2Camera(Camera):
+    """One camera opened with libgphoto2; every call turns gphoto2 errors into ours."""
+
+    def __init__(self, model: str, port: str):
+        gp = _gp()
+        self.model, self.port = model, port
+        self._gp = gp
+        camera = gp.Camera()
+        try:
+            ports = gp.PortInfoList()
+            ports.load()
+            camera.set_port_info(ports[ports.lookup_path(port)])
+            abilities = gp.CameraAbilitiesList()
+            abilities.load()
+            camera.set_abilities(abilities[abilities.lookup_model(model)])
+            camera.init()
+        except gp.GPhoto2Error as exc:
+            problem = explain(exc.code, f"opening {model} on {port}")
+            if isinstance(problem, CameraBusy):
+                problem = SourceError(f"{problem}; if it stays busy: {GVFS_HINT}")
+            raise problem from exc
+        self._camera = camera
+        self._has_preview = True
+
+    @classmethod
+    def open(cls, selector: str = "") -> Gphoto2Camera:
+        cameras = list_cameras()
+        chosen = pick_camera(selector, cameras)
+        if chosen is None:
+            seen = ", ".join(f"{m} ({p})" for m, p in cameras) or "none"
+            wanted = f" matching {selector!r}" if selector else ""
+            raise SourceError(
+                f"no camera{wanted} found (cameras seen: {seen}): connect it by USB, switch it "
+                "on, set it to PTP/PC mode (not mass storage), and check `eyespy cameras`"
+            )
+        return cls(*chosen)
+
+    def _call(self, action: str, fn: Callable, *args):
+        try:
+            return fn(*args)
+        except self._gp.GPhoto2Error as exc:
+            raise explain(exc.code, action) from exc
+
+    def preview(self) -> bytes | None:
+        if not self._has_preview:
+            return None
+        try:
+            file = self._camera.capture_preview()
+        except self._gp.GPhoto2Error as exc:
+            if exc.code == self._gp.GP_ERROR_NOT_SUPPORTED:
+                self._has_preview = False
+                return None
+            raise explain(exc.code, "live view") from exc
+        return bytes(memoryview(file.get_data_and_size()))
+
+    def wait_event(self, timeout_ms: int) -> CameraEvent:
+        kind, data = self._call("waiting for events", self._camera.wait_for_event, timeout_ms)
+        if kind == self._gp.GP_EVENT_FILE_ADDED:
+            return CameraEvent("file_added", data.folder, data.name)
+        if kind == self._gp.GP_EVENT_TIMEOUT:
+            return CameraEvent("timeout")
+        return CameraEvent("other")
+
+    def download(self, folder: str, name: str) -> bytes:
+        file = self._call(
+            f"downloading {name}",
+            self._camera.file_get,
+            folder,
+            name,
+            self._gp.GP_FILE_TYPE_NORMAL,
+        )
+        return bytes(memoryview(file.get_data_and_size()))
+
+    def trigger(self) -> None:
+        self._call("triggering the shutter", self._camera.trigger_capture)
+
+    def close(self) -> None:
+        with contextlib.suppress(self._gp.GPhoto2Error):  # already gone
+            self._camera.exit()
+
+
+# -- the source ----------------------------------------------------------------------------
+
+
+def pair_shots(names: list[str]) -> list[str]:
+    """The files to judge among new files: a RAW+JPEG pair of one shot is judged once (JPEG)."""
+    jpeg_stems = {Path(n).stem.lower() for n in names if Path(n).suffix.lower() in JPEG_SUFFIXES}
+    keep = []
+    for name in names:
+        suffix = Path(name).suffix.lower()
+        if suffix in JPEG_SUFFIXES or (
+            suffix in RAW_SUFFIXES and Path(name).stem.lower() not in jpeg_stems
+        ):
+            keep.append(name)
+    return keep
+
+
+def save_copy(folder: Path, name: str, data: bytes) -> Path:
+    """Write `data` as folder/name without ever replacing an existing file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, n = folder / name, 1
+    while target.exists():
+        target, n = folder / f"{stem}-{n}{suffix}", n + 1
+    partial = folder / f".{target.name}.part"
+    partial.write_bytes(data)
+    os.replace(partial, target)
+    return target
+
+
+class GphotoSource(FrameSource):
+    scheme = "gphoto2"
+    description = "a USB camera via libgphoto2: live view and every photo taken (gphoto2[:MODEL])"
+    may_idle = True  # no frames while the camera sleeps or has no live view: not a stall
+
+    def __init__(
+        self,
+        selector: str = "",
+        save_dir: str | Path | None = None,
+        live_view: bool = True,
+        backoff: tuple[float, float] = (2.0, 20.0),
+        connect: Callable[[str], Camera] | None = None,
+        event_timeout_ms: int = 200,
+        **_: object,
+    ):
+        self.selector = selector
+        self.save_dir = Path(save_dir) if save_dir else None
+        self.live_view = live_view
+        self.backoff = backoff
+        self.event_timeout_ms = event_timeout_ms
+        self._connect = connect or Gphoto2Camera.open
+        self._stop = threading.Event()
+        self._trigger = threading.Event()
+        self._running = threading.Lock()
+        self.rejected: list[tuple[str, str]] = []
+        self.saved: list[Path] = []
+        self.reconnects = 0
+        self.last_activity = time.monotonic()
+        self.last_error: str | None = None
+        self.connected = False
+        self.state = "connecting"
+        self._camera: Camera | None = self._connect(selector)  # SourceError: tell the user now
+        # After a replug the USB port number changes: find the same model again.
+        self._model = self._camera.model
+        self._set_connected()
+
+    @property
+    def id(self) -> str:
+        return f"gphoto2:{self._model or self.selector}"
+
+    def trigger(self) -> None:
+        """Take a photo (thread-safe: the capture loop does it on its next turn)."""
+        self._trigger.set()
+
+    def _set_connected(self) -> None:
+        self.connected, self.state = True, "connected"
+        self.last_activity = time.monotonic()
+
+    def _lost(self, why: str) -> None:
+        log.warning("camera %s: %s; reconnecting", self._model, why)
+        self.connected, self.state, self.last_error = False, "reconnecting", why
+        if self._camera is not None:
+            self._camera.close()
+            self._camera = None
+
+    def _reconnect(self, delay: float) -> float:
+        """One reconnection attempt after `delay` s; the next delay (back-off), 0 when back."""
+        if self._stop.wait(delay):
+            return delay
+        self.last_activity = time.monotonic()
+        try:
+            self._camera = self._connect(self._model)
+        except (SourceError, CameraLost, CameraBusy) as exc:
+            self.last_error = str(exc)
+            return min(max(delay, self.backoff[0]) * 2, self.backoff[1])
+        log.info("camera %s is back", self._model)
+        self.reconnects += 1
+        self._set_connected()
+        return 0.0
+
+    def frames(self) -> Iterator[Frame]:
+        if not self._running.acquire(blocking=False):
+            raise SourceError("this camera is already being read")
+        seq = 0
+        delay = self.backoff[0]
+        busy_since: float | None = None
+        try:
+            while not self._stop.is_set():
+                camera = self._camera
+                if camera is None:
+                    delay = self._reconnect(delay) or self.backoff[0]
+                    continue
+                try:
+                    if self._trigger.is_set():
+                        self._trigger.clear()
+                        camera.trigger()
+                    for frame in self._new_shots(camera, seq):
+                        seq += 1
+                        yield frame
+                    image = self._preview(camera)
+                    busy_since = None
+                    if image is not None:
+                        yield Frame(image=image, ts=time.time(), source=self.id, seq=seq)
+                        seq += 1
+                except CameraBusy as exc:
+                    busy_since = busy_since or time.monotonic()
+                    self.state, self.last_error = "busy", str(exc)
+                    if time.monotonic() - busy_since > 10.0:
+                        self._lost(f"busy for over 10 s ({exc})")
+                        busy_since = None
+                    else:
+                        self._stop.wait(0.1)
+                except CameraLost as exc:
+                    self._lost(str(exc))
+        finally:
+            if self._camera is not None:
+                self._camera.close()
+                self._camera = None
+            self.connected, self.state = False, "closed"
+            self._running.release()
+
+    def _preview(self, camera: Camera) -> np.ndarray | None:
+        if not self.live_view:
+            return None
+        data = camera.preview()
+        if data is None:
+            if self.live_view:
+                log.info("camera %s has no live view; reacting to photos only", self._model)
+            self.live_view = False
+            return None
+        self.last_activity = time.monotonic()
+        self.state = "live view"
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        return image if valid_image(image) else None
+
+    def _new_shots(self, camera: Camera, seq: int) -> Iterator[Frame]:
+        """Drain the camera's events; download and decode each new photo."""
+        # With live view running, only peek at events between preview frames.
+        timeout = 1 if self.live_view else self.event_timeout_ms
+        added: list[tuple[str, str]] = []
+        while True:
+            event = camera.wait_event(timeout)
+            self.last_activity = time.monotonic()
+            if event.kind == "file_added":
+                added.append((event.folder, event.name))
+                timeout = 1  # more may follow at once (RAW+JPEG)
+            elif event.kind == "timeout":
+                break
+        if self.state != "live view":
+            self.state = "connected"
+        names = [name for _, name in added]
+        judged = set(pair_shots(names))
+        for folder, name in added:
+            data = None
+            if name in judged or self.save_dir is not None:
+                data = camera.download(folder, name)
+            if self.save_dir is not None and data is not None:
+                self.saved.append(save_copy(self.save_dir, name, data))
+            if name not in judged or data is None:
+                continue
+            arrived = time.time()
+            try:
+                photo = decode_photo(data, name)
+            except PhotoError as exc:
+                log.warning("skipping %s", exc)
+                self.rejected.append((name, str(exc)))
+                self.last_error = str(exc)
+                continue
+            yield photo_frame(photo, ts=arrived, source=self.id, seq=seq, name=name)
+            seq += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        # If frames() never ran (or has finished), nobody else will release the camera.
+        if self._running.acquire(blocking=False):
+            try:
+                if self._camera is not None:
+                    self._camera.close()
+                    self._camera = None
+                self.connected, self.state = False, "closed"
+            finally:
+                self._running.release()
