@@ -10,6 +10,7 @@ COMMAND_MODULES = (
     "config_cmd",
     "service",
     "keys",
+    "cull",
     "overlay",
     "sound",
     "cameras",

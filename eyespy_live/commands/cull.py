@@ -1,0 +1,178 @@
+"""`eyespy cull SESSION_DIR`: sort a finished session into keep / eyes closed / check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from eyespy_live.commands.common import add_config_options, load_config
+from eyespy_live.config import ConfigError
+from eyespy_live.cull.folders import SORT_MODES
+from eyespy_live.cull.run import DEFAULT_OUT_NAME, CullOptions, CullSummary, run_cull
+from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
+
+NAME = "cull"
+HELP = "sort a finished session's photos into keep / eyes closed / check (originals untouched)"
+LIST_LIMIT = 40  # names listed per verdict in the summary
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("session", type=Path, metavar="SESSION_DIR", help="folder of photos")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"output folder (resume file, reports, sorted folders); default SESSION_DIR/"
+        f"{DEFAULT_OUT_NAME}",
+    )
+    parser.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    parser.add_argument("--xmp", action="store_true", help="write/merge XMP sidecar labels")
+    parser.add_argument(
+        "--xmp-naming",
+        choices=("stem", "full"),
+        default="stem",
+        help="sidecar name: IMG_1.xmp (Lightroom, Capture One) or IMG_1.NEF.xmp (darktable)",
+    )
+    parser.add_argument(
+        "--xmp-overwrite",
+        action="store_true",
+        help="replace labels/ratings set by hand (default: leave them)",
+    )
+    parser.add_argument(
+        "--ratings",
+        metavar="KEEP,CLOSED,CHECK",
+        help="also write xmp:Rating per verdict, e.g. 3,-1,2 (-1 = rejected)",
+    )
+    parser.add_argument("--report", action="store_true", help="write report.json and report.csv")
+    parser.add_argument(
+        "--sort", choices=SORT_MODES, help="put copies or links into keep/ closed/ check/"
+    )
+    parser.add_argument("--sheet", action="store_true", help="write contact_sheet.html")
+    parser.add_argument(
+        "--all", action="store_true", help="same as --xmp --report --sheet (no folders)"
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (0 = cores)")
+    parser.add_argument(
+        "--small-faces",
+        action="store_true",
+        help="also search photo tiles for small faces (group shots; slower)",
+    )
+    parser.add_argument("--limit", type=int, help="analyse at most N new photos, then stop")
+    parser.add_argument("--fresh", action="store_true", help="ignore earlier runs' results")
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "none"),
+        default="auto",
+        help="progress display (auto: a bar on a terminal, plain lines otherwise)",
+    )
+    parser.add_argument("--detector", help="face detector: blazeface or haar")
+    add_config_options(parser)
+
+
+def parse_ratings(text: str | None) -> dict[str, int] | None:
+    if not text:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 3 or not all(-1 <= v <= 5 for v in values):
+        raise ConfigError([f"--ratings {text!r}: expected three ratings -1..5, e.g. 3,-1,2"])
+    return dict(zip((KEEP, CLOSED, CHECK), values, strict=True))
+
+
+def make_progress(mode: str):
+    """A progress callback factory: tqdm on a terminal, a plain line every ~2 s otherwise."""
+    if mode == "none":
+        return None
+    if mode == "bar" or (mode == "auto" and sys.stderr.isatty()):
+        from tqdm import tqdm
+
+        def bar_factory(total: int):
+            bar = tqdm(total=total, unit="photo", desc="cull", file=sys.stderr, smoothing=0.1)
+
+            def update(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+                if done >= total:
+                    bar.close()
+
+            return update
+
+        return bar_factory
+
+    def lines_factory(total: int):
+        started = time.monotonic()
+        last = [0.0]
+
+        def update(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < 2.0 and done < total:
+                return
+            last[0] = now
+            rate = done / max(1e-6, now - started)
+            eta = (total - done) / rate if rate > 0 else 0.0
+            print(
+                f"cull: {done}/{total} photos ({100 * done // max(1, total)}%), "
+                f"{rate:.1f} photos/s, ETA {eta:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        return update
+
+    return lines_factory
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args, **{"vision.detector": args.detector})
+    options = CullOptions(
+        session=args.session,
+        out_dir=args.out,
+        recursive=args.recursive,
+        jobs=max(0, args.jobs),
+        small_faces=args.small_faces,
+        xmp=args.xmp or args.all,
+        xmp_naming=args.xmp_naming,
+        xmp_overwrite=args.xmp_overwrite,
+        ratings=parse_ratings(args.ratings),
+        report=args.report or args.all,
+        sort=args.sort,
+        sheet=args.sheet or args.all,
+        limit=args.limit,
+        fresh=args.fresh,
+    )
+    summary = run_cull(options, config, make_progress(args.progress))
+    print_summary(summary)
+    return 130 if summary.interrupted else 0
+
+
+def print_summary(summary: CullSummary) -> None:
+    if summary.restarted_because:
+        print(f"note: earlier results not reused: {summary.restarted_because}")
+    counts = summary.counts
+    done = sum(counts.values())
+    head = f"cull: {done} of {summary.total} photos"
+    if summary.analysed:
+        head += f"; analysed {summary.analysed} in {summary.seconds:.1f} s ({summary.rate:.1f}/s)"
+    if summary.resumed:
+        head += f"; {summary.resumed} already done earlier"
+    print(head)
+    print(
+        f"  keep {counts.get(KEEP, 0)}, eyes closed {counts.get(CLOSED, 0)}, "
+        f"check {counts.get(CHECK, 0)}, unreadable {counts.get(UNREADABLE, 0)}"
+    )
+    for verdict in (CLOSED, CHECK, UNREADABLE):
+        items = [r for r in summary.records if r["verdict"] == verdict]
+        for record in items[:LIST_LIMIT]:
+            print(f"  {verdict:10} {record['path']}: {record['reason']}")
+        if len(items) > LIST_LIMIT:
+            print(f"  {verdict:10} ... and {len(items) - LIST_LIMIT} more")
+    for note in summary.notes:
+        print(f"  note: {note}")
+    for name, path in summary.outputs.items():
+        print(f"  {name}: {path}")
+    if summary.interrupted or done < summary.total:
+        print("  (not finished: run the same command again to continue)")
