@@ -21,33 +21,39 @@ from eyespy_live.config import Config
 from eyespy_live.curve import open_publisher
 from eyespy_live.sdnotify import Notifier
 from eyespy_live.service import LiveRun, run_live
-from eyespy_live.sources import open_source
+from eyespy_live.sources import available_sources, open_source
 from eyespy_live.sources.base import FrameSource
 from eyespy_live.supervisor import RUNNING, WAITING, Backoff, SourceSupervisor
 
 log = logging.getLogger("eyespy.service")
 
 
+def source_kind(spec: str) -> str:
+    """The source scheme a spec names, as `open_source` resolves it (bare path = video)."""
+    scheme = spec.partition(":")[0]
+    if scheme in available_sources():
+        return scheme
+    return "webcam" if spec.isdigit() else "video"
+
+
 def source_options(config: Config) -> dict[str, Any]:
     """The [source] keys that apply to the configured kind of source."""
-    spec = config.source.spec
-    scheme = spec.partition(":")[0]
-    if scheme in ("video", "demo") or ":" not in spec and not spec.isdigit():
+    kind = source_kind(config.source.spec)
+    if kind in ("video", "demo"):
         return {"realtime": config.source.realtime, "loop": config.source.loop}
-    if scheme == "folder":
+    if kind == "folder":
         return {"watch": config.source.watch}
-    if scheme == "gphoto2":
+    if kind == "gphoto2":
         return {"save_dir": config.source.save_dir or None}
     return {}
 
 
 def end_is_expected(config: Config) -> bool:
     """A video without loop and a folder read once end by design; a camera never should."""
-    spec = config.source.spec
-    scheme = spec.partition(":")[0]
-    if scheme in ("video", "demo") or ":" not in spec and not spec.isdigit():
+    kind = source_kind(config.source.spec)
+    if kind in ("video", "demo"):
         return not config.source.loop
-    if scheme == "folder":
+    if kind == "folder":
         return not config.source.watch
     return False
 
@@ -174,8 +180,11 @@ class HeadlessService:
     def _healthy(self, now: float) -> bool:
         """Whether to pet the systemd watchdog: the capture loop is not stuck."""
         assert self.supervisor is not None and self.notifier.watchdog_s is not None
-        if self.supervisor.state == RUNNING and self._idle_ok():
-            return True
+        reports = isinstance(getattr(self.supervisor.source, "last_activity", None), float)
+        if self.supervisor.state == RUNNING and self._idle_ok() and not reports:
+            return True  # may be quiet for hours and cannot tell us it is alive
+        # A source that polls its device (`last_activity`) may be quiet for a while between
+        # polls (gphoto2 reconnects every 20 s at most): source_stall_s covers that.
         hang_limit = self.config.service.source_stall_s + self.notifier.watchdog_s
         return now - self._progress() < hang_limit
 
@@ -193,9 +202,12 @@ class HeadlessService:
     def _publish_status(self, state: str) -> None:
         assert self.live_run is not None and self.publisher is not None
         body = {**self.live_run.status_body(state, None), **self._status_extra()}
-        self.publisher.publish(
-            "status", body, source=self.config.source.spec, capture_ts=time.time()
-        )
+        try:
+            self.publisher.publish(
+                "status", body, source=self.config.source.spec, capture_ts=time.time()
+            )
+        except Exception:  # noqa: BLE001 - a heartbeat must never end the service
+            log.exception("could not publish the status heartbeat")
 
     def run(self, stop: threading.Event) -> int:
         config = self.config

@@ -27,11 +27,11 @@ class FlakySource(FrameSource):
     scheme = "flaky"
 
     def __init__(self, state_dir: str, **_: object):
-        self.state = Path(state_dir)
-        opened = self.state / "openings"
+        self.state_dir = Path(state_dir)
+        opened = self.state_dir / "openings"
         self.opening = int(opened.read_text()) + 1 if opened.exists() else 1
         opened.write_text(str(self.opening))
-        self.fail = self.opening <= int((self.state / "fail_times").read_text())
+        self.fail = self.opening <= int((self.state_dir / "fail_times").read_text())
         self.demo = DemoSource(realtime=True, loop=True)
 
     @property
@@ -58,6 +58,6 @@ class HangingSource(FlakySource):
     def frames(self) -> Iterator[Frame]:
         for frame in self.demo.frames():
             if frame.seq == 10:
-                (self.state / "hung").write_text("1")
+                (self.state_dir / "hung").write_text("1")
                 time.sleep(3600)
             yield frame

@@ -289,3 +289,34 @@ def test_a_configuration_error_exits_2_with_one_clear_line(tmp_path, bus, messag
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_quiet_tethered_camera_is_not_a_stall_but_its_polls_feed_the_watchdog(
+    tmp_path, endpoint, notify, shared_data, monkeypatch
+):
+    """libgphoto2's virtual camera has no live view: no frames for a long time is normal for
+    a camera waiting for the shutter, and its event polls keep the watchdog petted."""
+    card = tmp_path / "card"
+    card.mkdir()
+    shutil.copy(shared_data / "photos" / "dryeye_pair" / "eyes_open.jpg", card / "a.jpg")
+    config = write_config(
+        tmp_path / "config.toml", endpoint, "gphoto2", service="source_stall_s = 1.0"
+    )
+    monkeypatch.setenv("VCAMERADIR", str(card))  # read by the service process's libgphoto2
+    service = Service(config, notify, watchdog_usec=1_000_000, log=tmp_path / "log")
+    try:
+        ready = notify.wait_for("READY=1", timeout_s=60)
+        assert ready, service.output()
+        status_events(endpoint, lambda e: e["source_state"] == "running", timeout_s=30)
+        quiet_from = time.monotonic()
+        pings = notify.wait_for(
+            "WATCHDOG=1", timeout_s=20, count=len(notify.times("WATCHDOG=1")) + 8
+        )
+        assert [t for t in pings if t > quiet_from + 3.0], "pings go on while the camera is quiet"
+        last = status_events(endpoint, lambda e: e["uptime_s"] > 4, timeout_s=20)[-1]
+        assert last["restarts"] == 0 and last["source_connected"], last
+        assert "reopening" not in service.output()
+        code, took = service.terminate()
+    finally:
+        service.kill()
+    assert code == 0 and took < 2.0, service.output()

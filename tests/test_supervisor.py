@@ -82,3 +82,23 @@ def test_stop_closes_a_running_source_promptly():
     assert sup.stop(timeout_s=5)
     assert time.monotonic() - started < 1.0
     assert sup.state == STOPPED and sup.restarts == 0
+
+
+def test_which_sources_may_end_and_which_options_they_get():
+    from eyespy_live.config import load
+    from eyespy_live.daemon import end_is_expected, source_options
+
+    def cfg(spec: str, **source: object):
+        return load(None, {"source.spec": spec, **{f"source.{k}": v for k, v in source.items()}})
+
+    assert end_is_expected(cfg("video:clip.mp4")) and end_is_expected(cfg("clip.mp4"))
+    assert not end_is_expected(cfg("demo", loop=True))
+    assert end_is_expected(cfg("folder:/srv/x")) and not end_is_expected(
+        cfg("folder:/x", watch=True)
+    )
+    for camera in ("gphoto2", "gphoto2:Nikon", "webcam:0", "0"):
+        assert not end_is_expected(cfg(camera)), f"{camera} ending is a failure to restart"
+    assert source_options(cfg("gphoto2", save_dir="/var/lib/eyespy")) == {
+        "save_dir": "/var/lib/eyespy"
+    }
+    assert source_options(cfg("webcam:0")) == {}
