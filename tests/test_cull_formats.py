@@ -1,0 +1,121 @@
+"""What cull reads: EXIF orientation, and the preview inside RAW files of several layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from cull_helpers import (
+    copy_photos,
+    cr3_like,
+    jpeg_bytes,
+    lossless_sensor_stream,
+    raf_raw,
+    snapshot,
+    tiff_raw,
+    with_exif_orientation,
+)
+
+from eyespy_live.config import load
+from eyespy_live.cull.decode import UnreadablePhoto, open_photo
+from eyespy_live.cull.jpeg import jpeg_info
+from eyespy_live.cull.raw import embedded_previews
+from eyespy_live.cull.run import CullOptions, run_cull
+
+
+@pytest.fixture(scope="module")
+def closed_face(shared_data: Path) -> np.ndarray:
+    return cv2.imread(str(shared_data / "photos" / "dryeye_pair" / "eyes_closed.jpg"))
+
+
+def sideways(image: np.ndarray) -> np.ndarray:
+    """How a camera held in portrait stores the picture: the tag (6) says turn it back."""
+    return cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_matches_opencvs_own_exif_handling(orientation, closed_face, tmp_path):
+    small = cv2.resize(closed_face, (360, 240), interpolation=cv2.INTER_AREA)
+    small[:40, :60] = (0, 0, 255)  # a corner mark makes every flip and turn distinguishable
+    path = tmp_path / "o.jpg"
+    path.write_bytes(with_exif_orientation(jpeg_bytes(small, 95), orientation))
+    ours = open_photo(path).decode(1)
+    theirs = cv2.imread(str(path), cv2.IMREAD_COLOR)  # OpenCV applies EXIF orientation itself
+    assert ours.shape == theirs.shape
+    assert np.abs(ours.astype(int) - theirs.astype(int)).mean() < 1.0
+
+
+def test_tiff_raw_preview_is_the_largest_decodable_jpeg(closed_face):
+    preview = jpeg_bytes(sideways(closed_face))
+    thumb = jpeg_bytes(cv2.resize(sideways(closed_face), (107, 160)))
+    sensor = lossless_sensor_stream()
+    found = embedded_previews(tiff_raw(preview, thumb, 6, sensor))
+    # The lossless sensor stream is larger but is not a preview; the thumbnail comes last.
+    assert [(p.jpeg.width, p.jpeg.height) for p in found] == [(960, 1440), (107, 160)]
+    assert found[0].orientation == 6 and found[0].container == "tiff"
+    assert found[0].length == len(preview)
+
+
+def test_raw_files_of_every_layout_get_the_right_verdict_upright(closed_face, tmp_path):
+    preview = jpeg_bytes(sideways(closed_face))
+    thumb = jpeg_bytes(cv2.resize(sideways(closed_face), (107, 160)))
+    sensor = lossless_sensor_stream()
+    session = tmp_path / "session"
+    session.mkdir()
+    (session / "DSC_0001.NEF").write_bytes(tiff_raw(preview, thumb, 6, sensor))
+    (session / "DSC_0002.ARW").write_bytes(tiff_raw(preview, thumb, 6, sensor))
+    (session / "IMG_0003.CR3").write_bytes(cr3_like(preview, thumb, 6, sensor))
+    upright_with_exif = with_exif_orientation(preview, 6)  # RAF: the JPEG carries the tag
+    (session / "DSCF0004.RAF").write_bytes(raf_raw(upright_with_exif, sensor))
+    before = snapshot(session)
+    summary = run_cull(CullOptions(session=session, jobs=2, xmp=True, report=True), load(None))
+    by_name = {r["path"]: r for r in summary.records}
+    for name in ("DSC_0001.NEF", "DSC_0002.ARW", "IMG_0003.CR3", "DSCF0004.RAF"):
+        record = by_name[name]
+        assert record["verdict"] == "closed", (name, record["reason"])
+        assert (record["width"], record["height"]) == (1440, 960), name
+        assert record["origin"] == "raw preview"
+    assert (session / "DSC_0001.xmp").is_file()
+    assert snapshot(session) == before
+
+
+def test_a_raw_and_its_jpeg_share_one_sidecar_owned_by_the_raw(closed_face, tmp_path):
+    preview = jpeg_bytes(closed_face)
+    session = tmp_path / "s"
+    session.mkdir()
+    (session / "IMG_1.NEF").write_bytes(tiff_raw(preview, preview, 1, lossless_sensor_stream()))
+    (session / "IMG_1.JPG").write_bytes(preview)
+    run_cull(CullOptions(session=session, jobs=1, xmp=True), load(None))
+    assert sorted(p.name for p in session.glob("*.xmp")) == ["IMG_1.xmp"]
+    run_cull(CullOptions(session=session, jobs=1, xmp=True, xmp_naming="full"), load(None))
+    assert sorted(p.name for p in session.glob("*.xmp")) == [
+        "IMG_1.JPG.xmp",
+        "IMG_1.NEF.xmp",
+        "IMG_1.xmp",
+    ]
+
+
+def test_a_truncated_raw_preview_is_not_used(closed_face, tmp_path):
+    preview = jpeg_bytes(closed_face)
+    data = tiff_raw(preview, b"", 1, b"")
+    path = tmp_path / "cut.DNG"
+    path.write_bytes(data[: len(data) - len(preview) // 2])
+    with pytest.raises(UnreadablePhoto, match="without an embedded JPEG preview"):
+        open_photo(path)
+
+
+def test_jpeg_info_reads_size_without_decoding(closed_face):
+    data = jpeg_bytes(closed_face)
+    info = jpeg_info(data)
+    assert (info.width, info.height, info.decodable, info.end) == (1440, 960, True, len(data))
+    assert jpeg_info(data[: len(data) // 2]).end is None
+    assert jpeg_info(b"not a jpeg") is None
+
+
+def test_a_png_named_jpg_is_still_read(closed_face, tmp_path):
+    ok, png = cv2.imencode(".png", closed_face)
+    copy_photos({}, tmp_path)
+    (tmp_path / "really_png.jpg").write_bytes(png.tobytes())
+    assert open_photo(tmp_path / "really_png.jpg").decode(2).shape == (480, 720, 3)
