@@ -283,6 +283,17 @@ def run_live(
     preview_every = 1.0 / config.bus.preview_fps if config.bus.preview_fps > 0 else None
     next_preview = time.monotonic()
     emit("status", status("starting"), source=source.id, capture_ts=time.time())
+    # A quiet source (a hot folder, a camera without live view) may wait in frames() for a
+    # long time: closing it is what ends that wait when `stop` is set.
+    finished = threading.Event()
+
+    def close_on_stop() -> None:
+        while not finished.wait(0.2):
+            if stop.is_set():
+                source.close()
+                return
+
+    threading.Thread(target=close_on_stop, name="close-on-stop", daemon=True).start()
     try:
         for frame in source.frames():
             if stop.is_set():
@@ -321,6 +332,7 @@ def run_live(
                 if on_status is not None:
                     on_status(run)
     finally:
+        finished.set()
         source.close()
         emit("status", status("stopped"), source=source.id, capture_ts=time.time())
     return run
