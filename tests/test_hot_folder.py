@@ -159,3 +159,44 @@ def test_without_watch_a_folder_is_read_once_as_before(tmp_path, photos):
     source = FolderSource(tmp_path)
     frames = list(source.frames())
     assert [f.name for f in frames] == ["a.jpg"] and frames[0].kind == "live"
+
+
+def test_eyespy_live_watching_a_folder_publishes_a_verdict_per_photo(tmp_path, photos, endpoint):
+    """The whole path in real processes: tethering drops photos, a subscriber hears verdicts."""
+    import signal
+    import subprocess
+    import sys
+
+    from eyespy_live.bus import Subscriber
+
+    service = subprocess.Popen(
+        [sys.executable, "-m", "eyespy_live", "live", "--source", f"folder:{tmp_path}",
+         "--watch", "--endpoint", endpoint],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in service.stderr:  # photos already there at the start are left alone
+            if "watching folder:" in line:
+                break
+        subscriber = Subscriber(endpoint, topics=("shot",))
+        verdicts: dict[str, str] = {}
+        for attempt in range(10):  # until the subscription is through (a few ms)
+            name = f"IMG_{attempt:04d}.JPG"
+            label = "closed" if attempt % 2 == 0 else "open"
+            (tmp_path / f".{name}.part").write_bytes(photos[label])
+            (tmp_path / f".{name}.part").rename(tmp_path / name)
+            got = subscriber.receive(timeout_s=10)
+            if got is not None:
+                event = got[0]
+                verdicts[event["file"]] = (label, event["verdict"])
+                if len(verdicts) == 2:
+                    break
+        assert len(verdicts) == 2, service.stderr.read() if service.poll() is not None else ""
+        for label, verdict in verdicts.values():
+            assert verdict == {"closed": "retake", "open": "keep"}[label]
+        subscriber.close()
+    finally:
+        service.send_signal(signal.SIGTERM)  # stops even though the folder is quiet
+        out, err = service.communicate(timeout=30)
+    assert service.returncode == 0, err
+    assert "Traceback" not in err
