@@ -118,7 +118,7 @@ def open_photo(path: Path) -> EncodedPhoto:
         raise UnreadablePhoto(f"cannot be read: {exc.strerror or exc}") from None
     if not data:
         raise UnreadablePhoto("empty file (0 bytes)")
-    info = jpeg_info(data)
+    info = jpeg_info(data, last_eoi=True)
     if info is not None:
         if info.end is None:
             raise UnreadablePhoto("truncated JPEG: the file ends before the image does")

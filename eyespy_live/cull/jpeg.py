@@ -45,12 +45,16 @@ class JpegInfo:
         return self.width * self.height
 
 
-def jpeg_info(data: Buffer, offset: int = 0, limit: int | None = None) -> JpegInfo | None:
+def jpeg_info(
+    data: Buffer, offset: int = 0, limit: int | None = None, last_eoi: bool = False
+) -> JpegInfo | None:
     """Parse the JPEG whose SOI is at `offset`; None when it isn't one.
 
     A JPEG whose data stops before its image data is returned with `end` None.
     `data` is bytes or an mmap (both search in C without copying); `limit` bounds the search
-    for EOI (the end of a preview whose length a container states).
+    for EOI (the end of a preview whose length a container states). `last_eoi` looks for
+    the file's last EOI instead of the first after the image data: the same answer for a
+    file holding one JPEG, found from the end instead of by reading megabytes of scan data.
     """
     buf = data
     end_of_data = len(buf) if limit is None else min(len(buf), limit)
@@ -85,7 +89,8 @@ def jpeg_info(data: Buffer, offset: int = 0, limit: int | None = None) -> JpegIn
         elif marker == 0xDA:
             if size is None or sof is None:
                 return None
-            found = buf.find(EOI, pos, end_of_data)
+            search = buf.rfind if last_eoi else buf.find
+            found = search(EOI, pos, end_of_data)
             end = found + 2 if found >= 0 else None
             return JpegInfo(offset, size[0], size[1], sof, pos, end, orientation)
         pos += 2 + length

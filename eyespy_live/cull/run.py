@@ -104,22 +104,30 @@ def state_settings(config: Config, small_faces: bool) -> dict[str, Any]:
 _ENGINE: Engine | None = None
 
 
-class _PhotoDetector(FaceDetector):
-    """Runs a detector's thorough still-photo search (tiles for small faces) as `detect`."""
+class _WholePhotoDetector(FaceDetector):
+    """A detector whose still-photo search is one whole-image pass, without the tiles.
+
+    The tiled search (for back-row faces in group shots) runs the detector five times; a
+    headshot or portrait session doesn't need it, and it is most of a photo's time.
+    `--small-faces` keeps the tiles.
+    """
 
     def __init__(self, inner: FaceDetector):
         self.inner = inner
 
     def detect(self, image) -> list[Face]:
-        return self.inner.detect_photo(image)
+        return self.inner.detect(image)
+
+    def detect_photo(self, image) -> list[Face]:
+        return self.inner.detect(image)
 
 
 def _build_engine(config: Config, root: Path, media_dir: Path, small_faces: bool) -> Engine:
     from eyespy_live.service import blink_settings, build_detector, build_model
 
     detector = build_detector(config)
-    if small_faces:
-        detector = _PhotoDetector(detector)
+    if not small_faces:
+        detector = _WholePhotoDetector(detector)
     return Engine(
         detector=detector,
         model=build_model(config),

@@ -1,0 +1,119 @@
+"""Cull throughput: photos per second on 24 MP JPEGs, against a naive loop, same run.
+
+The photos are real face photos from ../shared/data upscaled to 6000×4000 and saved as
+JPEG (quality 92, with camera-like sensor grain so the files are as large as a camera's)
+in a temporary folder; nothing is kept. Rows:
+
+- naive: one process, `cv2.imread` at full resolution, then the same detector and eye model
+  (`pipeline.analyze_photo`) on the full image; the loop anyone would write first.
+- cull, 1 worker / cull, N workers: `run_cull` end to end (scan, reduced decode, faces,
+  eyes, sharpness, thumbnails, resume file), wall time including starting the workers.
+
+    python benchmarks/cull_speed.py [--data ../shared/data] [--photos 120] [--naive 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from eyespy_live.config import load
+from eyespy_live.cull.run import CullOptions, run_cull
+from eyespy_live.pipeline import analyze_photo
+from eyespy_live.service import blink_settings, build_detector, build_model
+
+SOURCES = [
+    "photos/dryeye_pair/eyes_open.jpg",
+    "photos/dryeye_pair/eyes_closed.jpg",
+    "photos/face_recognition_open/examples/obama-1080p.jpg",
+    "photos/face_recognition_open/examples/two_people.jpg",
+    "photos/face_recognition_open/examples/biden.jpg",
+    "photos/face_recognition_open/examples/obama.jpg",
+]
+SIZE = (6000, 4000)
+
+
+def make_session(data: Path, folder: Path, count: int) -> list[Path]:
+    """`count` 24 MP JPEGs, cycling through the source photos (each encoded once)."""
+    rng = np.random.default_rng(1)
+    encoded = []
+    for source in SOURCES:
+        image = cv2.imread(str(data / source))
+        height, width = image.shape[:2]
+        size = (SIZE[1], SIZE[0]) if height > width else SIZE  # portrait stays portrait
+        big = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+        grain = rng.normal(0.0, 3.0, big.shape).astype(np.int16)
+        big = np.clip(big.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+        ok, jpeg = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        assert ok
+        encoded.append(jpeg.tobytes())
+    paths = []
+    for i in range(count):
+        path = folder / f"IMG_{i:04d}.jpg"
+        path.write_bytes(encoded[i % len(encoded)])
+        paths.append(path)
+    return paths
+
+
+def naive(paths: list[Path]) -> tuple[float, dict[str, int]]:
+    config = load(None)
+    detector, model, settings = build_detector(config), build_model(config), blink_settings(config)
+    verdicts: dict[str, int] = {}
+    started = time.perf_counter()
+    for path in paths:
+        image = cv2.imread(str(path))
+        verdict = analyze_photo(image, detector, model, settings, config.vision.min_face_score)
+        verdicts[verdict.verdict] = verdicts.get(verdict.verdict, 0) + 1
+    return len(paths) / (time.perf_counter() - started), verdicts
+
+
+def cull(session: Path, out: Path, jobs: int) -> tuple[float, float, dict[str, int]]:
+    started = time.perf_counter()
+    summary = run_cull(CullOptions(session=session, out_dir=out, jobs=jobs), load(None))
+    wall = time.perf_counter() - started
+    return summary.analysed / wall, summary.rate, summary.counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).parents[1].parent / "shared/data"
+    )
+    parser.add_argument("--photos", type=int, default=120, help="24 MP photos for cull")
+    parser.add_argument("--naive", type=int, default=20, help="photos for the naive loop")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="cull-bench-") as tmp:
+        session = Path(tmp) / "session"
+        session.mkdir()
+        started = time.perf_counter()
+        paths = make_session(args.data, session, args.photos)
+        megabytes = sum(p.stat().st_size for p in paths) / len(paths) / 1e6
+        print(
+            f"{len(paths)} photos, {SIZE[0]}x{SIZE[1]}, {megabytes:.1f} MB each "
+            f"(made in {time.perf_counter() - started:.1f} s); {cores} cores"
+        )
+        naive_rate, naive_verdicts = naive(paths[: args.naive])
+        one_wall, one_rate, one_counts = cull(session, Path(tmp) / "out1", 1)
+        many_wall, many_rate, many_counts = cull(session, Path(tmp) / "outN", cores)
+        print(f"{'method':34} {'photos/s':>9} {'vs naive':>9}  verdicts")
+        rows = [
+            (f"naive full-res loop ({args.naive})", naive_rate, naive_verdicts),
+            ("cull, 1 worker (wall)", one_wall, one_counts),
+            (f"cull, {cores} workers (wall)", many_wall, many_counts),
+            (f"cull, {cores} workers (analysis only)", many_rate, many_counts),
+        ]
+        for name, rate, verdicts in rows:
+            shown = {k: v for k, v in verdicts.items() if v}
+            print(f"{name:34} {rate:9.1f} {rate / naive_rate:8.1f}x  {shown}")
+        print(f"600-photo session at the {cores}-worker wall rate: {600 / many_wall:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
