@@ -201,7 +201,9 @@ class HeadlessService:
 
     def _publish_status(self, state: str) -> None:
         assert self.live_run is not None and self.publisher is not None
-        body = {**self.live_run.status_body(state, None), **self._status_extra()}
+        source = self.supervisor.source if self.supervisor is not None else None
+        # The source's own device state too (a camera "reconnecting", a folder's last error).
+        body = {**self.live_run.status_body(state, source), **self._status_extra()}
         try:
             self.publisher.publish(
                 "status", body, source=self.config.source.spec, capture_ts=time.time()
