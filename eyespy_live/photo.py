@@ -186,35 +186,25 @@ def embedded_jpeg(raw: bytes) -> bytes | None:
         at = raw.find(b"\xff\xd8\xff", at + 3)
     if best is None:
         return None
-    start = best[1]
-    end = raw.find(b"\xff\xd9", start)
-    # The scan data can contain FF D9 only as a real end marker (0xFF is byte-stuffed),
-    # but a preview may hold a nested thumbnail: keep whole data to the last EOI nearby.
-    while end != -1:
-        candidate = raw[start : end + 2]
-        if (
-            cv2.imdecode(np.frombuffer(candidate, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-            is not None
-        ):
-            return candidate
-        end = raw.find(b"\xff\xd9", end + 2)
-    return None
+    end = jpeg_end(raw, best[1])
+    return raw[best[1] : end] if end is not None else None
 
 
-def looks_complete(data: bytes, name: str) -> bool:
-    """Whether a file's bytes end the way a finished file of its kind ends.
+def jpeg_end(data: bytes, start: int = 0) -> int | None:
+    """Offset just past the JPEG starting at `start`: the first end marker after its header.
 
-    A JPEG cut short still decodes (libjpeg fills the rest with grey), so a file still being
-    written must be recognised by its end marker, not by decoding.
+    Header segments may hold a whole thumbnail JPEG (with its own end marker), but in the
+    entropy-coded data after start-of-scan a 0xFF byte is always stuffed (FF 00) or a restart
+    marker, so the first FF D9 there is the image's real end.
     """
-    if not data:
-        return False
-    suffix = Path(name).suffix.lower()
-    if suffix in JPEG_SUFFIXES or (suffix not in RAW_SUFFIXES and data[:3] == b"\xff\xd8\xff"):
-        return data[-2:] == b"\xff\xd9"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return data[-12:-4] == b"\x00\x00\x00\x00IEND"
-    return True
+    scan = None
+    for marker, _, segment_end in _segments(data, start):
+        if marker == 0xDA:
+            scan = segment_end
+    if scan is None:
+        return None
+    end = data.find(b"\xff\xd9", scan)
+    return None if end == -1 else end + 2
 
 
 # -- loading -----------------------------------------------------------------------------

@@ -96,8 +96,11 @@ def test_a_photo_stored_sideways_is_judged_upright(pair: Path, vision):
 
 
 def test_the_raw_preview_is_found_inside_a_raw_file(pair: Path, tmp_path: Path):
-    preview = (pair / "eyes_open.jpg").read_bytes()
     thumbnail = encode(cv2.resize(cv2.imread(str(pair / "eyes_open.jpg")), (160, 106)))
+    # The preview carries its own EXIF thumbnail (a whole JPEG, end marker and all) inside.
+    exif = b"Exif\x00\x00" + b"II*\x00" + bytes(12) + thumbnail
+    jpeg = (pair / "eyes_open.jpg").read_bytes()
+    preview = jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + jpeg[2:]
     # A TIFF-based RAW: header with Orientation, a small thumbnail, sensor bytes, the preview.
     header = b"II\x2a\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
     header += struct.pack("<HHIHH", 0x0112, 3, 1, 1, 0) + struct.pack("<I", 0)
