@@ -129,3 +129,13 @@ def copy_photos(sources: dict[str, Path], folder: Path) -> None:
     for name, source in sources.items():
         shutil.copy2(source, folder / name)
         os.utime(folder / name, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+
+
+def with_camera_preview(primary: bytes, preview: bytes) -> bytes:
+    """A camera-style JPEG: an APP2 MPF segment in the main image, the preview appended.
+
+    (The MPF index itself is a stub: cull finds the appended image by its markers.)
+    """
+    payload = b"MPF\x00" + b"MM\x00*" + b"\x00\x00\x00\x08" + b"\x00\x00"
+    app2 = b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
+    return primary[:2] + app2 + primary[2:] + preview

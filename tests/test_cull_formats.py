@@ -15,6 +15,7 @@ from cull_helpers import (
     raf_raw,
     snapshot,
     tiff_raw,
+    with_camera_preview,
     with_exif_orientation,
 )
 
@@ -119,3 +120,17 @@ def test_a_png_named_jpg_is_still_read(closed_face, tmp_path):
     copy_photos({}, tmp_path)
     (tmp_path / "really_png.jpg").write_bytes(png.tobytes())
     assert open_photo(tmp_path / "really_png.jpg").decode(2).shape == (480, 720, 3)
+
+
+def test_a_camera_jpegs_embedded_preview_is_used_when_large_enough(closed_face, tmp_path):
+    big = cv2.resize(closed_face, (2880, 1920), interpolation=cv2.INTER_CUBIC)
+    primary = with_exif_orientation(jpeg_bytes(big), 6)
+    (tmp_path / "camera.jpg").write_bytes(with_camera_preview(primary, jpeg_bytes(closed_face)))
+    small = cv2.resize(closed_face, (640, 427))
+    (tmp_path / "tiny.jpg").write_bytes(with_camera_preview(primary, jpeg_bytes(small)))
+    camera = open_photo(tmp_path / "camera.jpg")
+    assert (camera.origin, camera.width, camera.height) == ("camera preview", 1440, 960)
+    assert camera.orientation == 6  # the main image's tag applies to its preview
+    assert camera.decode(1).shape == (1440, 960, 3)
+    tiny = open_photo(tmp_path / "tiny.jpg")  # too small to judge eyes on: the main image
+    assert (tiny.origin, tiny.width, tiny.height) == ("jpeg", 2880, 1920)

@@ -125,7 +125,8 @@ def _load(photo: EncodedPhoto) -> LoadedPhoto:
         return LoadedPhoto(image, PhotoScale(1, (image.shape[1], image.shape[0])), None)
     factor = reduction_for((photo.width, photo.height), DETECT_MIN_SIDE)
     image = photo.decode(factor)
-    scale = PhotoScale(factor, photo.upright_size, photo.orientation, photo.origin != "jpeg")
+    from_raw = photo.origin == "raw preview"
+    scale = PhotoScale(factor, photo.upright_size, photo.orientation, from_raw)
     return LoadedPhoto(image, scale, photo.data)
 
 
@@ -199,8 +200,8 @@ def _face_crop(image: np.ndarray, box: tuple[int, int, int, int], k: float) -> n
 
 
 def _write_jpeg(path: Path, image: np.ndarray) -> None:
+    """Written in place: a thumbnail cut short by a kill belongs to a photo not yet recorded
+    as finished, so it is written again on resume."""
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 82])
     if ok:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data.tobytes())
-        tmp.replace(path)
+        path.write_bytes(data.tobytes())

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.cull.jpeg import apply_orientation, jpeg_info, oriented_size
+from eyespy_live.cull.jpeg import JpegInfo, apply_orientation, jpeg_info, oriented_size
 from eyespy_live.cull.raw import RAW_SUFFIXES, embedded_previews
 from eyespy_live.sources.base import valid_image
 
@@ -29,6 +29,7 @@ PHOTO_SUFFIXES = JPEG_SUFFIXES | RAW_SUFFIXES | OTHER_IMAGE_SUFFIXES
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4}
 _REDUCED[8] = cv2.IMREAD_REDUCED_COLOR_8
 FACTORS = (8, 4, 2, 1)
+PREVIEW_MIN_SIDE = 1280  # a camera JPEG's embedded preview is used from this size up
 
 
 class UnreadablePhoto(Exception):
@@ -65,7 +66,7 @@ class EncodedPhoto:
     width: int  # as stored, before orientation; 0 when not known without decoding
     height: int
     orientation: int
-    origin: str  # "jpeg", "raw preview", "image"
+    origin: str  # "jpeg", "camera preview" (MPF in a JPEG), "raw preview", "image"
     _decoded: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -124,12 +125,48 @@ def open_photo(path: Path) -> EncodedPhoto:
             raise UnreadablePhoto("truncated JPEG: the file ends before the image does")
         if not info.decodable:
             raise UnreadablePhoto(f"unsupported JPEG kind (SOF 0x{info.sof:02X})")
+        if info.multi_picture:
+            preview = _camera_preview(data, info)
+            if preview is not None:
+                return preview
         return EncodedPhoto(data, info.width, info.height, info.orientation, "jpeg")
     if data[:2] == b"\xff\xd8":
         raise UnreadablePhoto("corrupt JPEG: its header cannot be parsed")
     if suffix in JPEG_SUFFIXES and not _looks_like_image(data):
         raise UnreadablePhoto("not an image (no JPEG header)")
     return EncodedPhoto(data, 0, 0, 1, "image")
+
+
+def _camera_preview(data: bytes, primary: JpegInfo) -> EncodedPhoto | None:
+    """The large preview a camera appends to its JPEGs (CIPA MPF), when it is big enough.
+
+    Nikon, Canon, Sony and Fujifilm bodies store a ~1620×1080 to 1920×1280 copy of the photo
+    after the main image; faces and eyes are judged on it as on a RAW's preview, at a
+    fraction of the cost of decoding 24 MP. Used only when it has the photo's aspect ratio
+    and at least PREVIEW_MIN_SIDE pixels on its long side.
+    """
+    first = jpeg_info(data, primary.offset)
+    if first is None or first.end is None:
+        return None
+    best: JpegInfo | None = None
+    pos = data.find(b"\xff\xd8\xff", first.end)
+    while pos >= 0:
+        info = jpeg_info(data, pos)
+        if info is not None and info.decodable and info.end is not None:
+            if _same_shape(info, primary) and (best is None or info.pixels > best.pixels):
+                best = info
+            pos = data.find(b"\xff\xd8\xff", info.end)
+        else:
+            pos = data.find(b"\xff\xd8\xff", pos + 3)
+    if best is None or max(best.width, best.height) < PREVIEW_MIN_SIDE:
+        return None
+    assert best.end is not None
+    preview = data[best.offset : best.end]
+    return EncodedPhoto(preview, best.width, best.height, primary.orientation, "camera preview")
+
+
+def _same_shape(a: JpegInfo, b: JpegInfo) -> bool:
+    return a.pixels < b.pixels and abs(a.width / a.height - b.width / b.height) < 0.02
 
 
 def _looks_like_image(data: bytes) -> bool:

@@ -35,6 +35,7 @@ class JpegInfo:
     scan_start: int  # offset of the first SOS marker
     end: int | None  # offset just past EOI, or None when the file stops before it
     orientation: int  # EXIF orientation 1..8 (1 when absent)
+    multi_picture: bool = False  # has an MPF (CIPA multi-picture) segment: previews follow
 
     @property
     def decodable(self) -> bool:
@@ -63,6 +64,7 @@ def jpeg_info(
     pos = offset + 2
     size = sof = None
     orientation = 1
+    multi_picture = False
     while pos + 4 <= end_of_data:
         if buf[pos] != 0xFF:
             return None
@@ -83,6 +85,8 @@ def jpeg_info(
         segment = buf[pos + 4 : pos + 2 + length]
         if marker == 0xE1 and segment[:6] == b"Exif\x00\x00":
             orientation = tiff_orientation(segment[6:]) or 1
+        elif marker == 0xE2 and segment[:4] == b"MPF\x00":
+            multi_picture = True
         elif marker in _SOF_MARKERS and len(segment) >= 5:
             height, width = struct.unpack(">HH", segment[1:5])
             size, sof = (width, height), marker
@@ -92,7 +96,7 @@ def jpeg_info(
             search = buf.rfind if last_eoi else buf.find
             found = search(EOI, pos, end_of_data)
             end = found + 2 if found >= 0 else None
-            return JpegInfo(offset, size[0], size[1], sof, pos, end, orientation)
+            return JpegInfo(offset, size[0], size[1], sof, pos, end, orientation, multi_picture)
         pos += 2 + length
     # Out of data before the image data began: a JPEG cut short (end is None, not decodable).
     width, height = size or (0, 0)
