@@ -9,8 +9,16 @@ from pathlib import Path
 
 from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.config import ConfigError
+from eyespy_live.cull.calibrate import collect_examples, config_snippet, fit_threshold
 from eyespy_live.cull.folders import SORT_MODES
-from eyespy_live.cull.run import DEFAULT_OUT_NAME, CullOptions, CullSummary, run_cull
+from eyespy_live.cull.run import (
+    DEFAULT_OUT_NAME,
+    CullOptions,
+    CullSummary,
+    run_cull,
+    state_settings,
+)
+from eyespy_live.cull.state import CullState
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
 
 NAME = "cull"
@@ -66,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "bar", "lines", "none"),
         default="auto",
         help="progress display (auto: a bar on a terminal, plain lines otherwise)",
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="after relabelling wrong verdicts in your photo app (Red = closed, Green = keep), "
+        "fit the closed-eyes threshold to your corrections; writes OUT/calibrated.toml",
     )
     parser.add_argument("--detector", help="face detector: blazeface or haar")
     add_config_options(parser)
@@ -144,9 +158,32 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         fresh=args.fresh,
     )
+    if args.calibrate:
+        return calibrate(options, config)
     summary = run_cull(options, config, make_progress(args.progress))
     print_summary(summary)
     return 130 if summary.interrupted else 0
+
+
+def calibrate(options: CullOptions, config) -> int:
+    state = CullState(options.out, state_settings(config, options.small_faces))
+    state.load()
+    if state.restarted_because or not state.records:
+        raise ConfigError(
+            [f"nothing to calibrate from in {options.out}: run `eyespy cull --xmp` first, "
+             "with the same settings, then relabel the photos it got wrong"]
+        )  # fmt: skip
+    examples = collect_examples(list(state.records.values()), options.session, options.xmp_naming)
+    if not any(e.corrected for e in examples):
+        print("no corrections found: no sidecar's label differs from the one eyespy wrote")
+        return 1
+    result = fit_threshold(examples, config.blink.t_half)
+    snippet = config_snippet(result, config.blink.t_open, config.blink.t_closed)
+    target = options.out / "calibrated.toml"
+    target.write_text(snippet, encoding="utf-8")
+    print(snippet, end="")
+    print(f"written to {target}; use it with --config {target} (or copy the [blink] lines)")
+    return 0
 
 
 def print_summary(summary: CullSummary) -> None:
