@@ -27,6 +27,7 @@ from eyespy_live.sources.gphoto import (
     CameraBusy,
     CameraEvent,
     CameraLost,
+    CameraMissing,
     GphotoSource,
     explain,
     pair_shots,
@@ -150,9 +151,17 @@ class FakeCamera(Camera):
 
     model, port = "Canon EOS R6", "usb:002,007"
 
-    def __init__(self, frames: list[bytes], shots: dict[int, tuple[str, bytes]] | None = None):
+    folder = "/store_00020001/DCIM/100CANON"
+
+    def __init__(
+        self,
+        frames: list[bytes],
+        shots: dict[int, tuple[str, bytes]] | None = None,
+        card: dict[str, bytes] | None = None,
+    ):
         self.frames = frames
         self.shots = shots or {}  # preview index -> (file name, bytes) taken at that moment
+        self.card = dict(card or {})  # file name -> bytes, all in `folder`
         self.calls = 0
         self.pending: list[CameraEvent] = []
         self.closed = False
@@ -164,8 +173,9 @@ class FakeCamera(Camera):
         if index in self.fail_at:
             raise self.fail_at[index]
         if index in self.shots:
-            name, _ = self.shots[index]
-            self.pending.append(CameraEvent("file_added", "/store_00020001/DCIM/100CANON", name))
+            name, data = self.shots[index]
+            self.card[name] = data
+            self.pending.append(CameraEvent("file_added", self.folder, name))
         time.sleep(0.005)  # the camera's frame interval
         return self.frames[index % len(self.frames)]
 
@@ -173,7 +183,13 @@ class FakeCamera(Camera):
         return self.pending.pop(0) if self.pending else CameraEvent("timeout")
 
     def download(self, folder: str, name: str) -> bytes:
-        return next(data for n, data in self.shots.values() if n == name)
+        assert folder == self.folder
+        return self.card[name]
+
+    def list_folder(self, folder: str) -> tuple[list[str], list[str]]:
+        tree = {"/": ["store_00020001"], "/store_00020001/DCIM": ["100CANON"]}
+        files = sorted(self.card) if folder == self.folder else []
+        return tree.get(folder, []), files
 
     def trigger(self) -> None:
         raise AssertionError("not used")
@@ -216,7 +232,7 @@ def test_live_view_frames_and_a_shot_taken_meanwhile(pair_images):
     assert events[0][0] == "shot" and events[0][1]["verdict"] == "retake"
 
 
-def test_unplugged_mid_session_it_reconnects_by_itself_with_back_off(pair_images):
+def test_unplugged_mid_session_it_reconnects_by_itself(pair_images):
     frames = [small(pair_images["open"])]
     first, second = FakeCamera(frames), FakeCamera(frames)
     first.fail_at[3] = CameraLost("the camera stopped answering (cable, sleep, battery?)")
@@ -227,9 +243,9 @@ def test_unplugged_mid_session_it_reconnects_by_itself_with_back_off(pair_images
         attempts.append(time.monotonic())
         if len(attempts) == 1:
             return first
-        if len(attempts) < 5:  # still unplugged for three more tries
+        if len(attempts) < 5:  # still unplugged for three more looks
             states.append((source.state, source.connected))
-            raise SourceError("no camera found")
+            raise CameraMissing("no camera found")
         assert selector == "Canon EOS R6"  # the same camera again, whatever its new port
         return second
 
@@ -243,8 +259,52 @@ def test_unplugged_mid_session_it_reconnects_by_itself_with_back_off(pair_images
     assert source.reconnects == 1 and source.connected is False  # closed at the end
     assert states[0] == ("reconnecting", False)
     assert "no camera found" in source.last_error
-    gaps = np.diff(attempts[1:])
-    assert gaps[0] >= 0.09 and gaps[1] >= 0.19 and gaps[2] >= 0.19  # 0.05 → 0.1 → 0.2 (cap)
+    assert all(gap >= 0.045 for gap in np.diff(attempts[1:]))
+
+
+def test_back_off_grows_for_a_failing_camera_but_not_for_an_absent_one(pair_images):
+    """An absent camera is looked for every 2 s (cheap); one that fails to open waits longer
+    each time, 2 s → 4 → 8 → 16 → 20 s at most."""
+    camera = FakeCamera([small(pair_images["open"])])
+    outcome: list[Exception] = []
+
+    def connect(selector: str) -> Camera:
+        if outcome:
+            raise outcome[0]
+        return camera
+
+    source = GphotoSource(connect=connect)
+    source._stop.wait = lambda delay: False  # type: ignore[method-assign]  # no real waiting
+    outcome.append(CameraMissing("no camera found"))
+    assert [source._reconnect(d) for d in (2.0, 2.0, 2.0)] == [2.0, 2.0, 2.0]
+    outcome[0] = CameraLost("I/O error")
+    delays, delay = [], 2.0
+    for _ in range(6):
+        delay = source._reconnect(delay)
+        delays.append(delay)
+    assert delays == [4.0, 8.0, 16.0, 20.0, 20.0, 20.0]
+    outcome.clear()
+    assert source._reconnect(20.0) == 0.0 and source.connected
+
+
+def test_photos_taken_while_unplugged_are_judged_when_it_is_back(pair_images):
+    """The camera's events for photos taken while away are lost; the card is not."""
+    frames = [small(pair_images["open"])]
+    before = {"IMG_0040.JPG": pair_images["open"]}
+    first = FakeCamera(frames, card=before)
+    first.fail_at[2] = CameraLost("asleep")
+    taken_meanwhile = {"IMG_0041.JPG": pair_images["closed"], "IMG_0042.JPG": pair_images["open"]}
+    second = FakeCamera(frames, card={**before, **taken_meanwhile})
+    cameras = [first, second]
+    source = GphotoSource(connect=lambda _: cameras.pop(0), backoff=(0.01, 0.02))
+    shots = []
+    for seen, frame in enumerate(source.frames(), start=1):
+        if frame.kind == "shot":
+            shots.append(frame.name)
+        if len(shots) == 2 or seen == 50:
+            source.close()
+    assert shots == ["IMG_0041.JPG", "IMG_0042.JPG"]  # not the one from before
+    assert source.reconnects == 1
 
 
 def test_busy_for_a_moment_is_waited_out_without_reconnecting(pair_images):

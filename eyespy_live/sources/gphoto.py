@@ -44,6 +44,10 @@ class CameraLost(RuntimeError):
     """The camera stopped answering (unplugged, asleep, switched off): reconnect."""
 
 
+class CameraMissing(SourceError):
+    """No (matching) camera on the bus: cheap to look again, so looked for every 2 s."""
+
+
 class CameraBusy(RuntimeError):
     """The camera is busy for a moment (writing to the card, autofocus): try again soon."""
 
@@ -73,6 +77,10 @@ class Camera:
 
     def trigger(self) -> None:
         """Take a photo now (the result arrives as a file_added event)."""
+        raise NotImplementedError  # pragma: no cover - interface
+
+    def list_folder(self, folder: str) -> tuple[list[str], list[str]]:
+        """(subfolders, files) of one folder on the card."""
         raise NotImplementedError  # pragma: no cover - interface
 
     def close(self) -> None:
@@ -166,7 +174,7 @@ class Gphoto2Camera(Camera):
         if chosen is None:
             seen = ", ".join(f"{m} ({p})" for m, p in cameras) or "none"
             wanted = f" matching {selector!r}" if selector else ""
-            raise SourceError(
+            raise CameraMissing(
                 f"no camera{wanted} found (cameras seen: {seen}): connect it by USB, switch it "
                 "on, set it to PTP/PC mode (not mass storage), and check `eyespy cameras`"
             )
@@ -210,6 +218,14 @@ class Gphoto2Camera(Camera):
 
     def trigger(self) -> None:
         self._call("triggering the shutter", self._camera.trigger_capture)
+
+    def list_folder(self, folder: str) -> tuple[list[str], list[str]]:
+        subfolders = self._call("reading the card", self._camera.folder_list_folders, folder)
+        files = self._call("reading the card", self._camera.folder_list_files, folder)
+        return (
+            [subfolders.get_name(i) for i in range(subfolders.count())],
+            [files.get_name(i) for i in range(files.count())],
+        )
 
     def close(self) -> None:
         with contextlib.suppress(self._gp.GPhoto2Error):  # already gone
@@ -258,6 +274,7 @@ class GphotoSource(FrameSource):
         backoff: tuple[float, float] = (2.0, 20.0),
         connect: Callable[[str], Camera] | None = None,
         event_timeout_ms: int = 200,
+        catch_up_max: int = 20,
         **_: object,
     ):
         self.selector = selector
@@ -265,6 +282,7 @@ class GphotoSource(FrameSource):
         self.live_view = live_view
         self.backoff = backoff
         self.event_timeout_ms = event_timeout_ms
+        self.catch_up_max = catch_up_max
         self._connect = connect or Gphoto2Camera.open
         self._stop = threading.Event()
         self._trigger = threading.Event()
@@ -279,7 +297,10 @@ class GphotoSource(FrameSource):
         self._camera: Camera | None = self._connect(selector)  # SourceError: tell the user now
         # After a replug the USB port number changes: find the same model again.
         self._model = self._camera.model
+        self._card: tuple[str, set[str]] | None = None  # newest card folder and its files
+        self._missed: list[tuple[str, str]] = []  # photos to fetch without an event
         self._set_connected()
+        self._catch_up(self._camera)
 
     @property
     def id(self) -> str:
@@ -301,19 +322,78 @@ class GphotoSource(FrameSource):
             self._camera = None
 
     def _reconnect(self, delay: float) -> float:
-        """One reconnection attempt after `delay` s; the next delay (back-off), 0 when back."""
+        """One reconnection attempt after `delay` s; the next delay, or 0 when back.
+
+        A camera that is simply not on the bus is looked for again every backoff[0] s (USB
+        enumeration is cheap, and a photographer waking the camera wants it back at once);
+        one that is there but fails to open waits longer each time, up to backoff[1].
+        """
         if self._stop.wait(delay):
             return delay
         self.last_activity = time.monotonic()
         try:
             self._camera = self._connect(self._model)
+        except CameraMissing as exc:
+            self.last_error = str(exc)
+            return self.backoff[0]
         except (SourceError, CameraLost, CameraBusy) as exc:
             self.last_error = str(exc)
             return min(max(delay, self.backoff[0]) * 2, self.backoff[1])
         log.info("camera %s is back", self._model)
         self.reconnects += 1
         self._set_connected()
+        self._catch_up(self._camera)
         return 0.0
+
+    # -- photos taken while the camera was away ---------------------------------------------
+
+    def _snapshot(self, camera: Camera) -> tuple[str, set[str]] | None:
+        """The newest photo folder on the card and the files in it (None: no DCIM folder)."""
+        newest: str | None = None
+        stores, _ = camera.list_folder("/")
+        for store in stores:
+            dcim = f"/{store}/DCIM"
+            try:
+                folders, _ = camera.list_folder(dcim)
+            except CameraLost:
+                continue  # a store without DCIM
+            for folder in folders:
+                path = f"{dcim}/{folder}"
+                if newest is None or folder > newest.rsplit("/", 1)[1]:
+                    newest = path
+        if newest is None:
+            return None
+        return newest, set(camera.list_folder(newest)[1])
+
+    def _remember(self, folder: str, name: str) -> None:
+        if self._card is None or self._card[0] != folder:
+            self._card = (folder, set())
+        self._card[1].add(name)
+
+    def _catch_up(self, camera: Camera) -> None:
+        """Queue the photos taken while disconnected (the camera's events for them are lost)."""
+        before = self._card
+        try:
+            now = self._snapshot(camera)
+        except (CameraLost, CameraBusy) as exc:
+            log.warning("could not look for photos taken while disconnected: %s", exc)
+            return
+        self._card = now
+        if before is None or now is None:
+            return
+        missed = []
+        if now[0] == before[0]:
+            missed = [(now[0], n) for n in sorted(now[1] - before[1])]
+        elif now[0] > before[0]:  # the camera started a new folder meanwhile
+            try:
+                old_now = set(camera.list_folder(before[0])[1])
+            except (CameraLost, CameraBusy):
+                old_now = before[1]  # card swapped, or folder gone
+            missed = [(before[0], n) for n in sorted(old_now - before[1])]
+            missed += [(now[0], n) for n in sorted(now[1])]
+        if missed:
+            log.info("%d photo(s) taken while disconnected; judging them now", len(missed))
+        self._missed.extend(missed[-self.catch_up_max :])
 
     def frames(self) -> Iterator[Frame]:
         if not self._running.acquire(blocking=False):
@@ -374,7 +454,7 @@ class GphotoSource(FrameSource):
         """Drain the camera's events; download and decode each new photo."""
         # With live view running, only peek at events between preview frames.
         timeout = 1 if self.live_view else self.event_timeout_ms
-        added: list[tuple[str, str]] = []
+        added, self._missed = self._missed, []
         while True:
             event = camera.wait_event(timeout)
             self.last_activity = time.monotonic()
@@ -388,6 +468,7 @@ class GphotoSource(FrameSource):
         names = [name for _, name in added]
         judged = set(pair_shots(names))
         for folder, name in added:
+            self._remember(folder, name)
             data = None
             if name in judged or self.save_dir is not None:
                 data = camera.download(folder, name)
