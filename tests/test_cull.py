@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -290,5 +289,28 @@ def test_the_command_line(culled, tmp_path, python):
     assert snapshot(session) == before
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(pytest.main([__file__, "-q"]))
+def test_on_a_terminal_the_progress_is_a_bar_with_rate_and_eta(culled, tmp_path, python):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    session, _, _ = culled
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    command = [python, "-m", "eyespy_live", "cull", str(session), "--out", str(tmp_path / "o")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert process.wait(timeout=240) == 0
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    assert "cull: 100%" in text and "10/10" in text and "photo/s" in text

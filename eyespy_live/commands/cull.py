@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -106,7 +107,14 @@ def make_progress(mode: str):
         from tqdm import tqdm
 
         def bar_factory(total: int):
-            bar = tqdm(total=total, unit="photo", desc="cull", file=sys.stderr, smoothing=0.1)
+            bar = tqdm(
+                total=total,
+                unit="photo",
+                desc="cull",
+                file=sys.stderr,
+                smoothing=0.1,
+                **({} if _terminal_columns() else {"ncols": 80, "nrows": 24}),  # size unknown
+            )
 
             def update(done: int, total: int) -> None:
                 bar.update(done - bar.n)
@@ -119,7 +127,7 @@ def make_progress(mode: str):
 
     def lines_factory(total: int):
         started = time.monotonic()
-        last = [0.0]
+        last = [started]  # the first line after ~2 s, once the rate means something
 
         def update(done: int, total: int) -> None:
             now = time.monotonic()
@@ -138,6 +146,13 @@ def make_progress(mode: str):
         return update
 
     return lines_factory
+
+
+def _terminal_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 0
 
 
 def run(args: argparse.Namespace) -> int:
