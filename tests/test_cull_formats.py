@@ -134,3 +134,12 @@ def test_a_camera_jpegs_embedded_preview_is_used_when_large_enough(closed_face, 
     assert camera.decode(1).shape == (1440, 960, 3)
     tiny = open_photo(tmp_path / "tiny.jpg")  # too small to judge eyes on: the main image
     assert (tiny.origin, tiny.width, tiny.height) == ("jpeg", 2880, 1920)
+
+
+def test_a_preview_no_ifd_names_is_still_found_past_the_thumbnail(closed_face):
+    """Some bodies keep the big preview in a maker note: only the thumbnail is in an IFD."""
+    thumb = jpeg_bytes(cv2.resize(closed_face, (160, 107)))
+    data = tiff_raw(b"", thumb, 1, lossless_sensor_stream()) + jpeg_bytes(closed_face)
+    found = embedded_previews(data)
+    assert (found[0].jpeg.width, found[0].jpeg.height) == (1440, 960)
+    assert found[0].orientation == 1

@@ -39,6 +39,7 @@ _TAG_RW2_JPEG = 0x002E
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 _MAX_SCAN_CANDIDATES = 4096
 _MAX_SIDE = 20000
+SMALL_PREVIEW = 1000  # a named preview smaller than this (long side) sends us scanning
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,14 @@ def embedded_previews(buf: Buffer) -> list[RawPreview]:
     """The decodable-looking JPEGs embedded in a RAW file, largest first (maybe none)."""
     container, spans, orientation = _structured_candidates(buf)
     found = _valid(buf, spans)
-    if not found:
-        container, found = "scan", _valid(buf, _scan_candidates(buf))
+    if max((max(info.width, info.height) for info, _ in found), default=0) < SMALL_PREVIEW:
+        # Nothing named, or only a thumbnail (some bodies keep the big preview in a maker
+        # note, which is not parsed here): look at every JPEG in the file.
+        scanned = _valid(buf, _scan_candidates(buf))
+        if not found:
+            container = "scan"
+        known = {info.offset for info, _ in found}
+        found += [item for item in scanned if item[0].offset not in known]
     found.sort(key=lambda item: (item[0].pixels, item[1]), reverse=True)
     return [
         RawPreview(info, length, orientation or info.orientation, container)
