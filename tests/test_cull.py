@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -231,9 +232,10 @@ def test_a_killed_run_resumes_where_it_stopped(culled, tmp_path, python):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = out / STATE_NAME
     try:
-        while process.poll() is None:
+        while process.poll() is None:  # kill it as soon as one photo is recorded
             if state.is_file() and len(state.read_text().splitlines()) >= 2:
                 break
+            time.sleep(0.01)
         process.kill()
     finally:
         process.wait(timeout=60)
