@@ -316,3 +316,20 @@ def test_on_a_terminal_the_progress_is_a_bar_with_rate_and_eta(culled, tmp_path,
     os.close(leader)
     text = seen.decode(errors="replace")
     assert "cull: 100%" in text and "10/10" in text and "photo/s" in text
+
+
+def test_recursive_runs_never_cull_their_own_output(shared_data, tmp_path, config):
+    session = tmp_path / "s"
+    photo = shared_data / "photos" / "dryeye_pair" / "eyes_open.jpg"
+    copy_photos({"a.jpg": photo}, session)
+    copy_photos({"b.jpg": photo}, session / "day2")
+    options = CullOptions(session=session, jobs=1, recursive=True, sort="copy")
+    first = run_cull(options, config)
+    assert sorted(verdicts(first)) == ["a.jpg", "day2/b.jpg"]
+    assert sorted(p.name for p in (session / "eyespy-cull" / "keep").iterdir()) == [
+        "a.jpg",
+        "day2__b.jpg",
+    ]
+    other_out = run_cull(CullOptions(session=session, jobs=1, recursive=True), config)
+    assert sorted(verdicts(other_out)) == ["a.jpg", "day2/b.jpg"]  # keep/ copies not culled
+    assert sorted(verdicts(run_cull(CullOptions(session=session, jobs=1), config))) == ["a.jpg"]
