@@ -207,6 +207,22 @@ def jpeg_end(data: bytes, start: int = 0) -> int | None:
     return None if end == -1 else end + 2
 
 
+def looks_complete(data: bytes, name: str) -> bool:
+    """Whether a file's bytes end the way a finished file of its kind ends.
+
+    A JPEG cut short still decodes (libjpeg fills the rest with grey), so a file still being
+    written must be recognised by its end marker, not by decoding.
+    """
+    if not data:
+        return False
+    suffix = Path(name).suffix.lower()
+    if suffix in JPEG_SUFFIXES or (suffix not in RAW_SUFFIXES and data[:3] == b"\xff\xd8\xff"):
+        return data[-2:] == b"\xff\xd9"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return data[-12:-4] == b"\x00\x00\x00\x00IEND"
+    return True
+
+
 # -- loading -----------------------------------------------------------------------------
 
 
