@@ -200,3 +200,27 @@ def test_eyespy_live_watching_a_folder_publishes_a_verdict_per_photo(tmp_path, p
         out, err = service.communicate(timeout=30)
     assert service.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_photos_filed_in_new_dated_subfolders_are_found(tmp_path, photos):
+    """EOS Utility and others file shots by date or session; a subfolder may appear mid-shoot."""
+    (tmp_path / "2026_05_01").mkdir()
+    (tmp_path / "2026_05_01" / "IMG_0001.JPG").write_bytes(photos["open"])  # an old day
+    watcher = Watcher(tmp_path)
+    try:
+        today = tmp_path / "2026_05_02"
+        today.mkdir()
+        write_slowly(today / "IMG_0002.JPG", photos["closed"], pause=0.05)
+        session = tmp_path / "Session" / "Capture"
+        session.mkdir(parents=True)
+        (session / "Portrait-3.jpg").write_bytes(photos["open"])
+        (tmp_path / ".cache").mkdir()
+        (tmp_path / ".cache" / "preview.jpg").write_bytes(photos["open"])  # hidden: ignored
+        too_deep = tmp_path / "a" / "b" / "c"
+        too_deep.mkdir(parents=True)
+        (too_deep / "deep.jpg").write_bytes(photos["open"])  # deeper than 2 levels: ignored
+        names = [watcher.next().name, watcher.next().name]
+        assert names == ["2026_05_02/IMG_0002.JPG", "Session/Capture/Portrait-3.jpg"]
+        assert watcher.names_within(2.5) == []  # past a full re-listing: nothing else
+    finally:
+        watcher.stop()

@@ -3,18 +3,20 @@
 Read once (default), every image is a frame, as for a still-image sequence.
 
 Watched (`watch=True`), the folder is where tethering software (Lightroom, Capture One,
-darktable, EOS Utility) drops each photo as the camera takes it. The folder is polled (no
-extra dependency, works on network shares where inotify does not), and each new JPEG / RAW
-/ image becomes one `shot` frame, exactly once, as soon as it is completely written: a JPEG
-the moment its bytes end with the JPEG end marker (written last; a JPEG cut short still
-decodes, grey-filled, so decoding alone proves nothing), any other file once its size and
-mtime have stopped changing for `settle_s`. A file changed while being read is read again.
-A file that stays unfinished-looking for `max_wait_s` is tried anyway; one that cannot be
-decoded is reported once (log line, `rejected`, `last_error`) and skipped, never fatal.
-Photos already in the folder when watching starts are left alone (an old session is not
-judged again) unless `existing=True`. Order: the order files finish arriving; files that
-finish together go in the order they appeared, then by name. Names starting with "." or
-"~" (temporary files) are ignored.
+darktable, EOS Utility) drops each photo as the camera takes it, directly or in dated or
+session subfolders (`depth` levels, 2 by default; names are then relative paths, like
+`2026_05_02/IMG_0001.JPG`). The folder is polled (no extra dependency, works on network
+shares where inotify does not), and each new JPEG / RAW / image becomes one `shot` frame,
+exactly once, as soon as it is completely written: a JPEG the moment its bytes end with the
+JPEG end marker (written last; a JPEG cut short still decodes, grey-filled, so decoding
+alone proves nothing), any other file once its size and mtime have stopped changing for
+`settle_s`. A file changed while being read is read again. A file that stays
+unfinished-looking for `max_wait_s` is tried anyway; one that cannot be decoded is reported
+once (log line, `rejected`, `last_error`) and skipped, never fatal. Photos already there
+when watching starts are left alone (an old session is not judged again) unless
+`existing=True`. Order: the order files finish arriving; files that finish together go in
+the order they appeared, then by name. Names starting with "." or "~" (temporary files,
+hidden folders) are ignored.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class FolderSource(FrameSource):
         settle_s: float = 0.3,
         max_wait_s: float = 3.0,
         existing: bool = False,
+        depth: int = 2,
         **_: object,
     ):
         self.path = Path(path)
@@ -87,8 +90,9 @@ class FolderSource(FrameSource):
         self.last_activity = time.monotonic()
         self.may_idle = self.watch  # a quiet hot folder is not a stalled source
         self._tracker = ArrivalTracker(settle_s, max_wait_s)
+        self._lister = FolderLister(self.path, depth)
         if self.watch and not existing:
-            self._tracker.ignore(e.name for e in _photo_entries(self.path))
+            self._tracker.ignore(name for name, _ in self._lister.files(time.monotonic()))
 
     @property
     def id(self) -> str:
@@ -126,14 +130,14 @@ class FolderSource(FrameSource):
         while not self._stop.is_set():
             self.last_activity = time.monotonic()
             try:
-                entries = _photo_entries(self.path)
+                entries = self._lister.files(time.monotonic())
             except OSError as exc:  # the folder went away (unmounted share): wait for it
                 self.state, self.last_error = "folder missing", f"{self.path}: {exc.strerror}"
                 self._stop.wait(max(self.poll_s, 1.0))
                 continue
             self.state = "watching"
-            for path, settled in tracker.ready(entries, time.monotonic()):
-                frame = self._shot(path, settled, tracker, seq)
+            for name, path, settled in tracker.ready(entries, time.monotonic()):
+                frame = self._shot(name, path, settled, tracker, seq)
                 if frame is not None:
                     seq += 1
                     yield frame
@@ -141,7 +145,9 @@ class FolderSource(FrameSource):
                     return
             self._stop.wait(self.poll_s)
 
-    def _shot(self, path: Path, settled: bool, tracker: ArrivalTracker, seq: int) -> Frame | None:
+    def _shot(
+        self, name: str, path: Path, settled: bool, tracker: ArrivalTracker, seq: int
+    ) -> Frame | None:
         """The photo at `path` as a shot frame; None when it is not ready or not a photo.
 
         A JPEG is taken as soon as it ends with its end marker (no need to wait for it to
@@ -151,31 +157,34 @@ class FolderSource(FrameSource):
             return None
         try:
             before = path.stat()
+        except OSError:
+            return None  # renamed or deleted meanwhile: the tracker forgets it
+        try:
             data = path.read_bytes()
             after = path.stat()
         except FileNotFoundError:
-            return None  # renamed or deleted meanwhile: the tracker forgets it
-        except OSError as exc:
-            tracker.reject(path.name, -1, -1)
-            self._reject(path.name, f"cannot read: {exc.strerror or exc}")
+            return None
+        except OSError as exc:  # e.g. no permission: reported once, until the file changes
+            tracker.reject(name, before.st_size, before.st_mtime_ns)
+            self._reject(name, f"cannot read: {exc.strerror or exc}")
             return None
         key = (after.st_size, after.st_mtime_ns)
         if (before.st_size, before.st_mtime_ns) != key or len(data) != after.st_size:
             return None  # written to while we read it: wait for it to settle again
-        overdue = tracker.overdue(path.name, time.monotonic())
-        complete = looks_complete(data, path.name)
+        overdue = tracker.overdue(name, time.monotonic())
+        complete = looks_complete(data, name)
         if not complete and not overdue:
             return None  # still arriving; look again next poll
         try:
-            photo = decode_photo(data, path.name)
+            photo = decode_photo(data, name)
         except PhotoError as exc:
-            tracker.reject(path.name, *key)  # reported once; looked at again if it changes
-            self._reject(path.name, str(exc).removeprefix(f"{path.name}: "))
+            tracker.reject(name, *key)  # reported once; looked at again if it changes
+            self._reject(name, str(exc).removeprefix(f"{name}: "))
             return None
-        tracker.done(path.name)
+        tracker.done(name)
         if not complete:
-            log.warning("%s never looked finished; judged as it is", path.name)
-        return photo_frame(photo, ts=after.st_mtime, source=self.id, seq=seq, name=path.name)
+            log.warning("%s never looked finished; judged as it is", name)
+        return photo_frame(photo, ts=after.st_mtime, source=self.id, seq=seq, name=name)
 
     def close(self) -> None:
         self._stop.set()
@@ -191,14 +200,58 @@ def _ends_jpeg(path: Path) -> bool:
         return False
 
 
-def _photo_entries(folder: Path) -> list[os.DirEntry]:
-    return [
-        e
-        for e in os.scandir(folder)
-        if not e.name.startswith((".", "~"))
-        and Path(e.name).suffix.lower() in PHOTO_SUFFIXES
-        and e.is_file()
-    ]
+class FolderLister:
+    """The photo files in a folder and its subfolders (to `depth` levels: tethering programs
+    often file shots by date or session), named by their path relative to the folder.
+
+    Polling must stay cheap on a Raspberry Pi with thousands of photos in the session: a
+    folder is listed again only when its mtime changed (adding, removing or renaming a file
+    changes it), plus a full listing every `full_every_s` for filesystems with coarse or
+    cached folder times (network shares, FAT cards).
+    """
+
+    def __init__(self, root: Path, depth: int = 2, full_every_s: float = 2.0):
+        self.root, self.depth, self.full_every_s = root, depth, full_every_s
+        # relative folder -> (mtime_ns, its photo files as (relative name, path), subfolders)
+        self._dirs: dict[str, tuple[int, list[tuple[str, Path]], list[str]]] = {}
+        self._next_full = 0.0
+
+    def files(self, now: float) -> list[tuple[str, Path]]:
+        """(relative name, path) of every photo file; OSError when the folder itself is gone."""
+        full = now >= self._next_full
+        if full:
+            self._next_full = now + self.full_every_s
+        found: list[tuple[str, Path]] = []
+        visited: set[str] = set()
+        self._walk("", 0, full, found, visited)
+        for rel in [r for r in self._dirs if r not in visited]:
+            del self._dirs[rel]
+        return found
+
+    def _walk(self, rel: str, level: int, full: bool, found: list, visited: set[str]) -> None:
+        path = self.root / rel if rel else self.root
+        mtime = os.stat(path).st_mtime_ns
+        cached = self._dirs.get(rel)
+        if full or cached is None or cached[0] != mtime:
+            files, dirs = [], []
+            for entry in os.scandir(path):
+                if entry.name.startswith((".", "~")):
+                    continue  # temporary files, hidden folders
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.append(entry.name)
+                elif Path(entry.name).suffix.lower() in PHOTO_SUFFIXES and entry.is_file():
+                    files.append(entry.name)
+            named = [(f"{rel}/{n}" if rel else n, path / n) for n in files]
+            cached = (mtime, named, dirs)
+            self._dirs[rel] = cached
+        visited.add(rel)
+        found.extend(cached[1])
+        if level < self.depth:
+            for name in cached[2]:
+                try:
+                    self._walk(f"{rel}/{name}" if rel else name, level + 1, full, found, visited)
+                except OSError:
+                    continue  # removed meanwhile
 
 
 class ArrivalTracker:
@@ -226,7 +279,7 @@ class ArrivalTracker:
         seen = self._seen.get(name)
         return seen is not None and now - seen[2] >= self.max_wait_s
 
-    def ready(self, entries: list[os.DirEntry], now: float) -> list[tuple[Path, bool]]:
+    def ready(self, entries: list[tuple[str, Path]], now: float) -> list[tuple[str, Path, bool]]:
         """Candidate files not handed out yet, in order of appearance then name, each with
         whether it has settled (size and mtime unchanged for settle_s).
 
@@ -235,13 +288,12 @@ class ArrivalTracker:
         """
         present = set()
         ready = []
-        for entry in entries:
-            name = entry.name
+        for name, path in entries:
             present.add(name)
             if name in self._done:
                 continue
             try:
-                stat = entry.stat()
+                stat = os.stat(path)
             except OSError:
                 continue  # deleted or renamed between listing and stat
             key = (stat.st_size, stat.st_mtime_ns)
@@ -253,9 +305,9 @@ class ArrivalTracker:
                 self._seen[name] = seen
             steady = now - seen[2]
             if stat.st_size > 0:
-                ready.append((seen[3], name, Path(entry.path), steady >= self.settle_s))
+                ready.append((seen[3], name, path, steady >= self.settle_s))
             elif steady >= self.max_wait_s:
-                ready.append((seen[3], name, Path(entry.path), True))
+                ready.append((seen[3], name, path, True))
         for name in [n for n in self._seen if n not in present]:
             del self._seen[name]  # gone before it settled (a temporary file renamed away)
-        return [(path, settled) for _, _, path, settled in sorted(ready)]
+        return [(name, path, settled) for _, name, path, settled in sorted(ready)]
