@@ -25,14 +25,19 @@ class EyeStateModel:
         self._in_scale, self._in_zero = _quant(inp)
         self._out_scale, self._out_zero = _quant(out)
         self.input_size = int(inp["shape"][1])
+        self._lut = self._input_table()
 
-    def p_closed(self, patch: np.ndarray) -> float:
-        """Probability that the eye in one uint8 patch (PATCH_SIZE²) is closed."""
-        x = patch.astype(np.float32) / 255.0
+    def _input_table(self) -> np.ndarray:
+        """The model's input value for each of the 256 pixel values (one lookup per patch)."""
+        x = np.arange(256, dtype=np.float32) / 255.0
         if self._in_dtype in (np.int8, np.uint8):
             info = np.iinfo(self._in_dtype)
             x = np.clip(np.round(x / self._in_scale + self._in_zero), info.min, info.max)
-        tensor = x.astype(self._in_dtype).reshape(1, self.input_size, self.input_size, 1)
+        return x.astype(self._in_dtype)
+
+    def p_closed(self, patch: np.ndarray) -> float:
+        """Probability that the eye in one uint8 patch (PATCH_SIZE²) is closed."""
+        tensor = self._lut[patch].reshape(1, self.input_size, self.input_size, 1)
         self._interpreter.set_tensor(self._in_index, tensor)
         self._interpreter.invoke()
         raw = self._interpreter.get_tensor(self._out_index).reshape(-1)[0]

@@ -45,6 +45,23 @@ def _weights_path(filename: str) -> Path:
     return path
 
 
+def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`image` resized to width×height: halved by area averaging while that stays above the
+    target, then bilinear for the last step (below 2×, so no aliasing).
+
+    Same result as one INTER_AREA resize within a grey level or so, but OpenCV's area resize
+    at a fractional ratio (640 → 192 is 3.33×) is its slow generic path: ~4× the time.
+    """
+    while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
+        h, w = image.shape[:2]
+        image = cv2.resize(
+            image[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA
+        )
+    enlarging = width > image.shape[1]  # a tiny frame: as before, area interpolation
+    interpolation = cv2.INTER_AREA if enlarging else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
 def _anchor_centres(grids: tuple[tuple[int, int], ...]) -> np.ndarray:
     centres = []
     for cells, per_cell in grids:
@@ -122,11 +139,7 @@ class BlazeFaceDetector(FaceDetector):
         left, top = (side - width) // 2, (side - height) // 2
         size = self.variant.input_size
         scale = size / side
-        resized = cv2.resize(
-            image,
-            (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA,
-        )
+        resized = shrink(image, max(1, round(width * scale)), max(1, round(height * scale)))
         canvas = np.zeros((size, size, 3), np.uint8)
         ox, oy = round(left * scale), round(top * scale)
         canvas[oy : oy + resized.shape[0], ox : ox + resized.shape[1]] = resized[:size, :size]
