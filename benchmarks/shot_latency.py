@@ -174,7 +174,7 @@ def main() -> None:
         print(f"| {label} | {ms:.0f} | {ms / full_colour:.2f}x | {cpu_text} |")
     print()
     print(f"end to end: median {median:.0f} ms, p90 {p90:.0f} ms, max {ordered[-1]:.0f} ms "
-          f"(hot-folder poll every 50 ms adds ~25 ms on average); target <= 150 ms: "
+          f"(hot-folder poll every 25 ms adds ~12 ms on average); target <= 150 ms: "
           f"{'met' if median <= 150 else 'NOT met'}")  # fmt: skip
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print(f"verdicts right: {right}/{len(verdicts)}; in-process: naive {naive_verdict.verdict}, "

@@ -70,7 +70,7 @@ class FolderSource(FrameSource):
         self,
         path: str | Path,
         watch: bool = False,
-        poll_s: float = 0.05,
+        poll_s: float = 0.025,
         settle_s: float = 0.3,
         max_wait_s: float = 3.0,
         existing: bool = False,
