@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch folder: float model, misclassified.html (default: cache)")
     parser.add_argument("--sources", nargs="+", default=list(TRAIN_SOURCES),
                         choices=list(datamod.ALL_SOURCES))
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--augment", type=float, default=0.6, help="augmentation strength")

@@ -141,6 +141,10 @@ def write_card(path: Path, report: dict) -> None:
                          f" {th['t_closed']}): real photos {_pct(photos['accuracy_at_t_closed'])},"
                          f" CEW test face photos {_pct(a['cew_faces_accuracy_at_t_closed'])},"
                          f" together {_pct(a['accuracy_at_t_closed'])}.")
+        for min_ied, b in photos.get("by_min_inter_eye_px", {}).items():
+            lines.append(f"- judging only faces with inter-eye distance ≥ {min_ied} px:"
+                         f" {b['photos_judged']} photos judged,"
+                         f" {_pct(b['accuracy_at_t_closed'])} right at t_closed")
         wrong = [v["photo"] for v in photos.get("verdicts", [])
                  if v["label"] is not None and v["readable"] and v["verdict"] != v["label"]]
         if wrong:
@@ -160,6 +164,15 @@ def write_card(path: Path, report: dict) -> None:
         "- Labels at the edge of a blink (closing / opening frames) are ambiguous; per-frame"
         " webcam errors concentrate there. Use the half-closed band and the blink state"
         " machine's minimum duration rather than a single frame.",
+        "- Cross-dataset closed-eye recall is low, and the labels are part of the reason:"
+        " viewed through our crops, most focus_webcam frames labelled closed that the model"
+        " calls open still show the pupil (blink onset / offset frames; labels are per frame"
+        " by hand), and most EyeBlink8 clips show no visible closure at all in any frame (the"
+        " clips look misaligned with the blinks). Treat those recall figures as a lower bound"
+        " and a to-do (relabel by eye), not as the model's blink recall.",
+        "- Small faces (inter-eye distance < ~25 px, the back of group photos) give blurry"
+        " patches that drift towards closed; the photo verdict therefore uses t_closed, not"
+        " 0.5.",
         "- Squinting / laughing eyes look closed (dlib photos 2008_007676, 2008_002506);"
         " strong reflections on glasses, heavy make-up, very dark or backlit faces, and faces"
         " turned > ~30° are weak spots; the crop is only as good as the detector's eye"

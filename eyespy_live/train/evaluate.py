@@ -145,7 +145,7 @@ def photo_verdicts(photos, scorer: TFLiteScorer, detector, threshold: float) -> 
     for name, image, label in photos:
         gray = to_gray(image)
         faces = detector.detect(image)
-        readable, closed, worst = 0, 0, 0.0
+        readable, closed, worst, scored = 0, 0, 0.0, []
         for face in faces:
             cut = eye_patches(gray, face)
             if cut.unreadable:
@@ -154,8 +154,10 @@ def photo_verdicts(photos, scorer: TFLiteScorer, detector, threshold: float) -> 
             p = float(scorer.score(np.stack(cut.patches)).mean())
             worst = max(worst, p)
             closed += p >= threshold
+            scored.append((round(face.inter_eye_distance, 1), round(p, 3)))
         out.append({"photo": name, "label": label, "faces": len(faces), "readable": readable,
-                    "closed_faces": int(closed), "max_p": worst, "verdict": int(closed > 0)})
+                    "closed_faces": int(closed), "max_p": worst, "verdict": int(closed > 0),
+                    "faces_ied_p": scored})
     return out
 
 
@@ -307,6 +309,18 @@ def evaluate_all(model: Path, data: Path, cache_dir: Path | None, html_path: Pat
         report["photo_level_all"]["accuracy_at_t_closed"] = (right + right_cew) / max(1, n_all)
         report["photo_level_all"]["cew_faces_accuracy_at_t_closed"] = right_cew / max(
             1, len(labels))
+        # What a larger minimum face size would do (faces below it become "can't tell").
+        report["photos"]["by_min_inter_eye_px"] = {}
+        for min_ied in (14, 18, 20, 24):
+            right, judged = 0, 0
+            for v in labelled:
+                ps = [p for d, p in v["faces_ied_p"] if d >= min_ied]
+                if not ps:
+                    continue
+                judged += 1
+                right += (max(ps) >= t_closed) == bool(v["label"])
+            report["photos"]["by_min_inter_eye_px"][str(min_ied)] = {
+                "photos_judged": judged, "accuracy_at_t_closed": right / max(1, judged)}
 
     if html_path is not None:
         entries = [(name, sets[name], int8_scores[name]) for name in per_eye]
@@ -361,6 +375,9 @@ def print_report(report: dict, out=sys.stdout) -> None:
                   f" {100 * p['accuracy_at_t_closed']:.2f}%, CEW test faces"
                   f" {100 * a['cew_faces_accuracy_at_t_closed']:.2f}%, all"
                   f" {100 * a['accuracy_at_t_closed']:.2f}%", file=out)
+        for min_ied, b in p.get("by_min_inter_eye_px", {}).items():
+            print(f"  faces with inter-eye ≥ {min_ied} px only: {b['photos_judged']} photos"
+                  f" judged, {100 * b['accuracy_at_t_closed']:.2f}% right at t_closed", file=out)
     if "speed" in report:
         s = report["speed"]
         print(f"speed (ai-edge-litert, 1 thread): invoke {s['invoke_us_median']:.1f} µs/eye "
