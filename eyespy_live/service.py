@@ -246,13 +246,17 @@ def run_live(
     on_frame: Callable[[], None] | None = None,
     live_run: LiveRun | None = None,
     status_extra: Callable[[], dict[str, Any]] | None = None,
+    idle_status: bool = False,
 ) -> LiveRun:
     """Process `source` until it ends or `stop` is set; publishes events and heartbeats.
 
     `live_run` carries state and counters across runs (the service restarts sources);
-    `status_extra` adds fields to every status heartbeat.
+    `status_extra` adds fields to every status heartbeat. With `idle_status`, heartbeats
+    also go out while the source delivers nothing (a camera reconnecting, a quiet hot
+    folder); leave it off when the caller sends its own heartbeats then (the service).
     """
     stop = stop or threading.Event()
+    publish_lock = threading.RLock()  # the idle heartbeat comes from another thread
 
     def emit(
         event_type: str,
@@ -262,9 +266,10 @@ def run_live(
         capture_ts: float,
         attachment: bytes | None = None,
     ) -> dict:
-        event = publisher.publish(
-            event_type, body, source=source, capture_ts=capture_ts, attachment=attachment
-        )
+        with publish_lock:
+            event = publisher.publish(
+                event_type, body, source=source, capture_ts=capture_ts, attachment=attachment
+            )
         if on_event is not None and event_type != "preview":
             on_event(event)
         return event
@@ -280,6 +285,7 @@ def run_live(
 
     interval = config.service.status_interval_s
     next_status = time.monotonic()
+    last_beat = [time.monotonic()]  # when the frame loop last sent a heartbeat
     preview_every = 1.0 / config.bus.preview_fps if config.bus.preview_fps > 0 else None
     next_preview = time.monotonic()
     emit("status", status("starting"), source=source.id, capture_ts=time.time())
@@ -287,13 +293,20 @@ def run_live(
     # long time: closing it is what ends that wait when `stop` is set.
     finished = threading.Event()
 
-    def close_on_stop() -> None:
+    def watch_quiet_source() -> None:
         while not finished.wait(0.2):
             if stop.is_set():
                 source.close()
                 return
+            now = time.monotonic()
+            if idle_status and now - last_beat[0] >= interval:
+                with publish_lock:  # never after the final "stopped"
+                    if finished.is_set():
+                        return
+                    last_beat[0] = now
+                    emit("status", status("running"), source=source.id, capture_ts=time.time())
 
-    threading.Thread(target=close_on_stop, name="close-on-stop", daemon=True).start()
+    threading.Thread(target=watch_quiet_source, name="quiet-source", daemon=True).start()
     try:
         for frame in source.frames():
             if stop.is_set():
@@ -328,6 +341,7 @@ def run_live(
                 )
             if now >= next_status:
                 next_status = now + interval
+                last_beat[0] = now
                 emit("status", status("running"), source=source.id, capture_ts=time.time())
                 if on_status is not None:
                     on_status(run)

@@ -377,3 +377,47 @@ def test_the_source_can_be_closed_from_another_thread_while_waiting(pair_images)
     time.sleep(0.3)
     source.close()
     assert done.wait(5) and camera.closed
+
+
+def test_status_heartbeats_go_on_while_the_camera_is_away(pair_images, endpoint):
+    """`eyespy live` keeps publishing status while no frame comes: subscribers see why."""
+    from eyespy_live.bus import Publisher
+    from eyespy_live.service import run_live
+
+    camera = FakeCamera([small(pair_images["open"])])
+    camera.fail_at[0] = CameraLost("the camera stopped answering (cable, sleep, battery?)")
+
+    def connect(selector: str) -> Camera:
+        if camera.calls == 0:
+            return camera
+        raise CameraMissing("no camera found: connect it by USB")
+
+    source = GphotoSource(connect=connect, backoff=(0.05, 0.1))
+    config = Config()
+    config.service.status_interval_s = 0.2
+    publisher = Publisher(endpoint)
+    subscriber = Subscriber(endpoint, topics=("status",))
+    stop = threading.Event()
+    session = threading.Thread(
+        target=run_live,
+        args=(config, source, publisher),
+        kwargs={"stop": stop, "idle_status": True},
+        daemon=True,
+    )
+    session.start()
+    try:
+        away = None
+        deadline = time.monotonic() + 30
+        while away is None and time.monotonic() < deadline:
+            got = subscriber.receive(timeout_s=5)
+            if got and got[0]["state"] == "running" and got[0]["device_state"] == "reconnecting":
+                away = got[0]
+        assert away is not None, "no heartbeat while the camera was away"
+        assert away["source_connected"] is False
+        assert "no camera found" in away["device_error"]
+    finally:
+        stop.set()
+        session.join(timeout=10)
+        subscriber.close()
+        publisher.close()
+    assert not session.is_alive()

@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
             on_status=on_status,
             stop=stop,
             on_frame=on_frame,
+            idle_status=True,
         )
     except KeyboardInterrupt:
         result = run_ref[0] if run_ref else None
