@@ -21,6 +21,7 @@ import numpy as np
 from eyespy_live.cull.jpeg import JpegInfo, apply_orientation, jpeg_info, oriented_size
 from eyespy_live.cull.raw import RAW_SUFFIXES, embedded_previews
 from eyespy_live.sources.base import valid_image
+from eyespy_live.sources.imagesize import oversized
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 OTHER_IMAGE_SUFFIXES = frozenset({".png", ".tif", ".tiff", ".webp", ".bmp"})
@@ -119,6 +120,9 @@ def open_photo(path: Path) -> EncodedPhoto:
         raise UnreadablePhoto(f"cannot be read: {exc.strerror or exc}") from None
     if not data:
         raise UnreadablePhoto("empty file (0 bytes)")
+    problem = oversized(data)  # a decompression bomb: seconds and gigabytes to decode
+    if problem:
+        raise UnreadablePhoto(problem)
     info = jpeg_info(data, last_eoi=True)
     if info is not None:
         if info.end is None:

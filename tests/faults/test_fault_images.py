@@ -102,3 +102,20 @@ def test_the_hot_folder_reports_every_fuzzed_file_and_judges_the_readable_ones(c
     assert len(set(shots)) == len(shots)
     assert run.stats.shots == len(shots) and run.stats.bad_frames == 0
     assert all(why for _, why in source.rejected)
+
+
+def test_cull_gives_every_fuzzed_file_a_verdict_and_leaves_them_untouched(corpus, tmp_path):
+    from eyespy_live.cull.run import CullOptions, run_cull
+
+    folder, files = corpus
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    summary = run_cull(CullOptions(session=folder, out_dir=tmp_path / "out", jobs=2), Config())
+
+    assert summary.total == len(summary.records) == TOTAL, "every file is in the report"
+    crashed = [r for r in summary.records if r["reason"].startswith("could not be analysed")]
+    assert not crashed, crashed[:3]  # the catch-all must not be what saved the run
+    verdicts = {r["path"]: r["verdict"] for r in summary.records}
+    for category in ALWAYS_UNREADABLE:
+        assert {verdicts[p.name] for p in files[category]} == {"unreadable"}, category
+    assert "unreadable" not in {verdicts[p.name] for p in files["valid"]}
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before, "originals untouched"
