@@ -210,7 +210,7 @@ def _draw_banner(canvas: np.ndarray, shot: ShotAlert, area: tuple[int, int]) -> 
 
 
 def _draw_thumbs(canvas: np.ndarray, shot: ShotAlert, box: tuple[int, int, int, int]) -> None:
-    """Face crops in a grid inside `box`, each framed in its state colour and labelled."""
+    """Face crops in a grid inside `box`, framed in white (the banner is red) and labelled."""
     x0, y0, x1, y1 = box
     faces = [f for f in shot.faces if f.get("id") in shot.thumbs]
     n = len(faces)
@@ -227,8 +227,7 @@ def _draw_thumbs(canvas: np.ndarray, shot: ShotAlert, box: tuple[int, int, int, 
         y = y0 + gap + r * (side + 22 + gap)
         tile = cv2.resize(shot.thumbs[face["id"]], (side, side), interpolation=cv2.INTER_LINEAR)
         canvas[y : y + side, x : x + side] = tile
-        colour = STATE_COLOURS.get(face.get("state"), STATE_COLOURS["unknown"])
-        cv2.rectangle(canvas, (x - 3, y - 3), (x + side + 2, y + side + 2), colour, 4)
+        cv2.rectangle(canvas, (x - 3, y - 3), (x + side + 2, y + side + 2), TEXT, 3)
         _text(canvas, f"face {face['id']} {face.get('state')}", (x, y + side + 18), 0.55, TEXT)
 
 
