@@ -290,3 +290,35 @@ def test_player_command_lines():
     ]
     assert player_command("paplay", "x.wav", "sink1") == ["paplay", "--device=sink1", "x.wav"]
     assert player_command("/opt/beep.sh", "x.wav", "ignored") == ["/opt/beep.sh", "x.wav"]
+
+
+def test_end_to_end_a_closed_eyes_photo_in_the_hot_folder_sounds_once(
+    sound, endpoint, tmp_path, shared_data
+):
+    """Real publisher (`eyespy live` on a hot folder, real model) → `eyespy sound` → aplay."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    live = subprocess.Popen(
+        [sys.executable, "-m", "eyespy_live", "live", "--source", f"folder:{folder}", "--watch"]
+        + ["--endpoint", endpoint, "--set", "service.status_interval_s=0.3"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        alerts = sound("--cooldown", "0")
+        wait_for(
+            lambda: "receiving from publisher" in alerts.log(),
+            timeout_s=90,
+            what="the first heartbeat of eyespy live",
+        )
+        pair = shared_data / "photos" / "dryeye_pair"
+        (folder / "IMG_0001.JPG").write_bytes((pair / "eyes_open.jpg").read_bytes())
+        (folder / "IMG_0002.JPG").write_bytes((pair / "eyes_closed.jpg").read_bytes())
+        wait_for(lambda: alerts.plays().count("aplay exit 0") == 1, timeout_s=90, what="a sound")
+        time.sleep(1.0)  # room for a wrong second sound to show up
+    finally:
+        live.terminate()
+        live.wait(timeout=30)
+    log = alerts.stop()
+    assert "play: shot IMG_0002.JPG: retake" in log
+    assert log.count("play:") == 1, "the open-eyed shot is a keep: no sound"
