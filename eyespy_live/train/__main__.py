@@ -94,12 +94,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0,
                         help="smoke run: at most this many patches per class")
     parser.add_argument("--no-eval", action="store_true", help="skip evaluation and card")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="no training: re-evaluate the model in --out, rewrite card/JSON")
     parser.add_argument("--rounds", type=int, default=1000, help="bootstrap rounds")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.work = args.work or args.cache
-    result = train(args)
+    if args.evaluate_only:
+        out = Path(args.out)
+        previous = out / "eye_state_int8_metrics.json"
+        info = json.loads(previous.read_text()).get("training", {}) if previous.is_file() else {}
+        result = {"model": out / "eye_state_int8.tflite",
+                  "float": Path(args.work) / "eye_state_float32.tflite", "info": info}
+    else:
+        result = train(args)
     if args.no_eval:
         return 0
     from eyespy_live.train.card import write_card

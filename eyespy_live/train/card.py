@@ -155,7 +155,29 @@ def write_card(path: Path, report: dict) -> None:
                       f"`invoke()` median {s['invoke_us_median']:.1f} µs per eye (best"
                       f" {s['invoke_us_best']:.1f}); {s['with_python_io_us']:.1f} µs with the"
                       " Python quantise/dequantise around it."]
+    cew = sets.get("cew_test_all", {}).get("int8", {})
     lines += [
+        "",
+        "## Targets (issue 4) against what this model reaches",
+        "",
+        f"- per-eye accuracy ≥ 98.5 % on person-disjoint CEW test: **not met**,"
+        f" {_pct(cew.get('accuracy'))} (≈ 99.3–99.6 % outside the half-closed band, which"
+        " holds ~9–12 % of those eyes);",
+        f"- ROC-AUC ≥ 0.995: met on the point estimate, {_pct(cew.get('roc_auc'))};",
+        "- ≥ 95 % cross-dataset: met for accuracy on the webcam video (dominated by open"
+        " frames), **not** for closed-eye recall (see the limits below);",
+        "- photo-level ≥ 97 %: **not met** on real photos (group photos with small faces).",
+        "",
+        "## Model selection",
+        "",
+        "Three configurations were trained with the same data and seed; the one shipped is the"
+        " command's default (layout 16-p-16-p-32-p-64, augmentation strength 0.6, 50 epochs)."
+        " A wider one (16-p-32-p-32-p-64) was ~1 point better on validation accuracy, within"
+        " the validation set's noise, but needs 1.65× the multiply-adds (1.24 M vs 0.75 M),"
+        " leaving no margin under the 50 µs budget (timings on this shared, busy machine were"
+        " too noisy to separate the two cleanly). The test split was not used to choose.",
+        "Training is deterministic: two runs with the same seed give byte-identical .tflite"
+        " files (checked on a short run).",
         "",
         "## Known limits and failure modes",
         "",
@@ -171,8 +193,10 @@ def write_card(path: Path, report: dict) -> None:
         " clips look misaligned with the blinks). Treat those recall figures as a lower bound"
         " and a to-do (relabel by eye), not as the model's blink recall.",
         "- Small faces (inter-eye distance < ~25 px, the back of group photos) give blurry"
-        " patches that drift towards closed; the photo verdict therefore uses t_closed, not"
-        " 0.5.",
+        " patches, and BlazeFace's eye points often land on the brow there: they drift towards"
+        " closed. Calling a face closed only at ≥ t_closed fixes most real-photo false alarms,"
+        " at the price of more truly closed CEW faces landing in the half-closed band (report"
+        " those as \"check\", not as open).",
         "- Squinting / laughing eyes look closed (dlib photos 2008_007676, 2008_002506);"
         " strong reflections on glasses, heavy make-up, very dark or backlit faces, and faces"
         " turned > ~30° are weak spots; the crop is only as good as the detector's eye"
