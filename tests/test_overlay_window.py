@@ -7,6 +7,7 @@ here, and reads the screen back with `xwd` to look for the RETAKE banner's colou
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -177,3 +178,70 @@ def test_screenshot_reader_sees_what_is_drawn(display):
 def test_the_readme_screenshot_is_small(tmp_path):
     path = Path(__file__).resolve().parents[1] / "docs" / "overlay.png"
     assert path.is_file() and path.stat().st_size < 200_000
+
+
+def background_box(image: np.ndarray) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 of the overlay's background colour on screen."""
+    ys, xs = np.where(np.all(image == BACKGROUND, axis=2))
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
+@pytest.mark.parametrize(
+    ("options", "box"),
+    [
+        # Fullscreen fills the 1280×720 screen (the bottom 30 rows are the status bar).
+        (["--fullscreen"], (0, 0, 1279, 689)),
+        # --screen-x/--screen-y place it, e.g. on a second monitor to the right.
+        (["--screen-x", "400", "--screen-y", "100", "--size", "640x360"], (400, 100, 1039, 429)),
+    ],
+)
+def test_the_window_can_fill_the_screen_or_sit_where_it_is_told(display, endpoint, options, box):
+    overlay, _, _ = start_window(
+        [sys.executable, "-m", "eyespy_live", "overlay", "--endpoint", endpoint, *options],
+        display,
+        lambda img: np.all(img == BACKGROUND, axis=2).sum() > 50_000,
+    )
+    try:
+        wait_screen(display, lambda img: background_box(img) == box, f"the window at {box}")
+    finally:
+        overlay.terminate()
+        overlay.wait(timeout=20)
+
+
+def test_events_lost_while_the_overlay_was_stalled_are_reported(display, endpoint, tmp_path):
+    log_path = tmp_path / "overlay.stderr"
+    publisher = Publisher(endpoint, high_water_mark=10)
+    with log_path.open("wb") as log:
+        overlay, _, _ = start_window(
+            [sys.executable, "-m", "eyespy_live", "overlay", "--endpoint", endpoint],
+            display,
+            lambda img: share_of(img, BACKGROUND, 2) > 0.5,
+            stderr=log,
+        )
+    try:
+        status = {"state": "running", "fps": 12.0, "source_connected": True}
+        wait_screen(  # connected: a status heartbeat reached it
+            display,
+            lambda img: "receiving from publisher" in log_path.read_text(),
+            "the overlay to connect",
+            poke=lambda: publisher.publish("status", status, source="t", capture_ts=0.0),
+        )
+        os.kill(overlay.pid, signal.SIGSTOP)  # a subscriber that cannot keep up
+        try:
+            blob = bytes(4096)
+            for number in range(5000):  # ~20 MB: far beyond the socket buffers and the HWM
+                publisher.publish(
+                    "preview", {"frame": number}, source="t", capture_ts=0.0, attachment=blob
+                )
+        finally:
+            os.kill(overlay.pid, signal.SIGCONT)
+        end = time.monotonic() + 30
+        while "dropped (seq gap)" not in log_path.read_text() and time.monotonic() < end:
+            publisher.publish("status", status, source="t", capture_ts=0.0)
+            time.sleep(0.2)
+        assert "dropped (seq gap)" in log_path.read_text()
+        assert overlay.poll() is None, "the overlay keeps running"
+    finally:
+        publisher.close()
+        overlay.terminate()
+        overlay.wait(timeout=20)

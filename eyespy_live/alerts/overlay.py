@@ -350,7 +350,10 @@ class OverlayWindow:
         self.timing = timing
         self.state = OverlayState(endpoint)
         self.subscriber = Subscriber(endpoint, TOPICS, socket_options=socket_options)
-        self.log = log or (lambda text: print(f"eyespy overlay: {text}", file=sys.stderr))
+        self.log = log or (
+            lambda text: print(f"eyespy overlay: {text}", file=sys.stderr, flush=True)
+        )
+        self.publishers: set[str] = set()
 
     def _open(self) -> None:
         o, title = self.options, self.options.title
@@ -372,6 +375,9 @@ class OverlayWindow:
             if got is None:
                 return
             event, attachment = got
+            if event["publisher"] not in self.publishers:
+                self.publishers.add(event["publisher"])
+                self.log(f"receiving from publisher {event['publisher']}")
             self.state.apply(event, attachment, time.monotonic())
             if event.get("type") == "shot" and event.get("verdict") != "keep":
                 faces = ", ".join(str(f.get("id")) for f in self.state.shot.faces)
