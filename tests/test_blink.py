@@ -5,11 +5,13 @@ import pytest
 from eyespy_live.blink import BlinkSettings, BlinkStateMachine, EyeState, Observation, eye_state
 
 FPS = 30.0
+# Round thresholds so the sequences below read easily; the shipped defaults are lower.
+CLEAR = BlinkSettings(t_closed=0.6, t_open=0.4, t_half=0.3)
 
 
 def feed(values, settings=None, start_frame=0, frame_step=1):
     """Run a sequence; each value is P(closed) for both eyes, a pair, or None (can't tell)."""
-    machine = BlinkStateMachine(settings or BlinkSettings())
+    machine = BlinkStateMachine(settings or CLEAR)
     events = []
     for i, value in enumerate(values):
         frame = start_frame + i * frame_step
@@ -50,7 +52,7 @@ def test_a_wink_is_not_a_blink_by_default():
 
 def test_a_wink_counts_when_either_eye_is_enough():
     wink = [(0.02, 0.02)] * 3 + [(0.95, 0.03)] * 4 + [(0.02, 0.02)] * 3
-    _, events = feed(wink, BlinkSettings(both_eyes=False))
+    _, events = feed(wink, BlinkSettings(t_closed=0.6, t_open=0.4, t_half=0.3, both_eyes=False))
     assert [e.kind for e in events] == ["blink"]
 
 
@@ -119,7 +121,7 @@ def test_thresholds_out_of_order_are_rejected():
 
 
 def test_instant_state_for_display():
-    s = BlinkSettings()
+    s = CLEAR
     assert eye_state(None, s) is EyeState.UNKNOWN
     assert eye_state((0.9, 0.95), s) is EyeState.CLOSED
     assert eye_state((0.35, 0.5), s) is EyeState.HALF
