@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_tcp_endpoint
+from endpoints import free_tcp_endpoint
 
 from eyespy_live import config as config_module
 from eyespy_live.bus import Subscriber, is_local_endpoint

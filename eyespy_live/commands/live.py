@@ -13,6 +13,7 @@ from typing import Any
 
 from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.curve import open_publisher
+from eyespy_live.daemon import source_options
 from eyespy_live.service import LiveRun, run_live
 from eyespy_live.sources import open_source
 
@@ -76,13 +77,7 @@ def run(args: argparse.Namespace) -> int:
             "source.watch": args.watch,
         },
     )
-    options: dict[str, Any] = {}
-    if config.source.spec.startswith(("video", "demo")) or ":" not in config.source.spec:
-        options = {"realtime": config.source.realtime, "loop": config.source.loop}
-    elif config.source.spec.startswith("folder"):
-        options = {"watch": config.source.watch}
-    elif config.source.spec.startswith("gphoto2"):
-        options = {"save_dir": config.source.save_dir or None}
+    options = source_options(config)
     source = open_source(config.source.spec, **options)
     # Binds with CURVE + ZAP when [bus] has keys (remote subscribers are opt-in).
     publisher, close_publisher = open_publisher(config.bus)

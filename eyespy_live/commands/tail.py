@@ -33,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     topics = args.topic or [t for t in TOPICS if t != "preview"]
-    subscriber = Subscriber(args.endpoint, topics, socket_options=client_options_from_args(args))
+    # Take every topic and filter here: seq runs across all topics, so a topic filter on the
+    # socket would make the events we skip look like drops.
+    subscriber = Subscriber(args.endpoint, socket_options=client_options_from_args(args))
     received = 0
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     try:
@@ -45,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
             if got is None:
                 continue
             event, attachment = got
+            if event["type"] not in topics:
+                continue
             if attachment is not None:
                 event = {**event, "attachment_bytes": len(attachment)}
             print(json.dumps(event), flush=True)
