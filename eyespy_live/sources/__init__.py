@@ -6,9 +6,9 @@ its name in `_PLUGIN_MODULES` below.
 
 from __future__ import annotations
 
-import importlib
 import logging
 
+from eyespy_live.plugins import discover
 from eyespy_live.sources.base import Frame, FrameSource, SourceError
 
 log = logging.getLogger(__name__)
@@ -19,19 +19,7 @@ __all__ = ["Frame", "FrameSource", "SourceError", "available_sources", "open_sou
 
 
 def available_sources() -> dict[str, type[FrameSource]]:
-    for module_name in _PLUGIN_MODULES:
-        try:
-            importlib.import_module(f"eyespy_live.sources.{module_name}")
-        except ImportError as exc:
-            log.debug("source plugin %r not loaded: %s", module_name, exc)
-    found: dict[str, type[FrameSource]] = {}
-    stack = list(FrameSource.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.scheme:
-            found[cls.scheme] = cls
-    return found
+    return discover("eyespy_live.sources", _PLUGIN_MODULES, FrameSource, "scheme")
 
 
 def open_source(spec: str, **options: object) -> FrameSource:

@@ -7,13 +7,14 @@ rest of the pipeline never cares which detector ran. Eye points are ordered by i
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+
+from eyespy_live.plugins import discover
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +63,7 @@ _PLUGIN_MODULES: Sequence[str] = ("blazeface", "haar")
 
 
 def available_detectors() -> dict[str, type[FaceDetector]]:
-    found: dict[str, type[FaceDetector]] = {}
-    for module_name in _PLUGIN_MODULES:
-        try:
-            importlib.import_module(f"eyespy_live.vision.detectors.{module_name}")
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
-            log.warning("face detector plugin %r not loaded: %s", module_name, exc)
-    stack = list(FaceDetector.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.name:
-            found[cls.name] = cls
-    return found
+    return discover("eyespy_live.vision.detectors", _PLUGIN_MODULES, FaceDetector, "name")
 
 
 def create_detector(name: str, **options: object) -> FaceDetector:
