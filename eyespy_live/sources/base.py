@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -36,7 +37,7 @@ def valid_image(image: object) -> bool:
     )
 
 
-class FrameSource:
+class FrameSource(ABC):
     """A stream of frames. `frames()` ends when the source is exhausted or `close()` is called."""
 
     scheme: ClassVar[str] = ""
@@ -47,13 +48,15 @@ class FrameSource:
         return cls(argument, **options)  # type: ignore[call-arg]
 
     @property
+    @abstractmethod
     def id(self) -> str:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Names the source in events, e.g. "webcam:0"."""
 
+    @abstractmethod
     def frames(self) -> Iterator[Frame]:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Frames in capture order until the source ends or `close()` is called."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: not every source holds a device
         """Release the device or file; safe to call twice and from another thread."""
 
     def __enter__(self) -> FrameSource:

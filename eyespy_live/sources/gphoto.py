@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,32 +60,35 @@ class CameraEvent:
     name: str = ""
 
 
-class Camera:
+class Camera(ABC):
     """What the source needs from a camera. `Gphoto2Camera` is the real one."""
 
     model: str = ""
     port: str = ""
 
+    @abstractmethod
     def preview(self) -> bytes | None:
         """One live-view JPEG; None when this camera has no live view."""
-        raise NotImplementedError  # pragma: no cover - interface
 
+    @abstractmethod
     def wait_event(self, timeout_ms: int) -> CameraEvent:
-        raise NotImplementedError  # pragma: no cover - interface
+        """The camera's next event, or a "timeout" event after `timeout_ms`."""
 
+    @abstractmethod
     def download(self, folder: str, name: str) -> bytes:
-        raise NotImplementedError  # pragma: no cover - interface
+        """The bytes of one file on the card (the card keeps it)."""
 
+    @abstractmethod
     def trigger(self) -> None:
         """Take a photo now (the result arrives as a file_added event)."""
-        raise NotImplementedError  # pragma: no cover - interface
 
+    @abstractmethod
     def list_folder(self, folder: str) -> tuple[list[str], list[str]]:
         """(subfolders, files) of one folder on the card."""
-        raise NotImplementedError  # pragma: no cover - interface
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError  # pragma: no cover - interface
+        """Let go of the USB device so another program may use it."""
 
 
 # -- the real camera (python-gphoto2) ------------------------------------------------------

@@ -8,6 +8,7 @@ rest of the pipeline never cares which detector ran. Eye points are ordered by i
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -38,15 +39,15 @@ class Face:
         return (x + w / 2.0, y + h / 2.0)
 
 
-class FaceDetector:
+class FaceDetector(ABC):
     """Base class of detector plugins; subclasses set `name` and implement `detect`."""
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
 
+    @abstractmethod
     def detect(self, image: np.ndarray) -> list[Face]:
         """Find faces in a BGR or grayscale uint8 image."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def detect_photo(self, image: np.ndarray) -> list[Face]:
         """Find every face in a still photo, small ones too; may be slower than `detect`."""
