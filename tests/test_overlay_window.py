@@ -16,10 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from endpoints import rebind
 from xscreen import screenshot, start_window, xvfb
 
 from eyespy_live.alerts.overlay import BACKGROUND, BANNER_RETAKE
-from eyespy_live.bus import EndpointError, Publisher
+from eyespy_live.bus import Publisher
 from eyespy_live.thumbnails import face_strip
 
 WINDOW = (800, 450)
@@ -35,18 +36,6 @@ def share_of(image: np.ndarray, colour: tuple[int, int, int], tolerance: int = 1
     """Fraction of the overlay window's area showing `colour`."""
     close = np.all(np.abs(image.astype(int) - np.array(colour)) <= tolerance, axis=2)
     return close.sum() / (WINDOW[0] * WINDOW[1])
-
-
-def rebind(endpoint: str, timeout_s: float = 20.0) -> Publisher:
-    """A new publisher on an endpoint whose previous owner is still letting go of it."""
-    end = time.monotonic() + timeout_s
-    while True:
-        try:
-            return Publisher(endpoint)
-        except EndpointError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.1)
 
 
 def wait_screen(display, predicate, what, poke=None, timeout_s=40.0, log=None) -> np.ndarray:

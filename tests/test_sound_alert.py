@@ -16,10 +16,11 @@ import wave
 from pathlib import Path
 
 import pytest
+from endpoints import rebind
 
 from eyespy_live.alerts import AlertError
 from eyespy_live.alerts.sound import CoolDown, alert_reason, check_wav, player_command, write_tone
-from eyespy_live.bus import EndpointError, Publisher
+from eyespy_live.bus import Publisher
 
 WRAPPER = """#!/bin/sh
 echo "play $1" >> "{log}"
@@ -36,18 +37,6 @@ def shot(publisher: Publisher, verdict: str, name: str = "IMG_1.JPG") -> None:
 def blink(publisher: Publisher, face_id: int = 1, kind: str = "blink") -> None:
     body = {"face": {"id": face_id}, "blink": {"kind": kind, "duration_ms": 150.0}}
     publisher.publish("blink", body, source="test", capture_ts=time.time())
-
-
-def rebind(endpoint: str, timeout_s: float = 20.0) -> Publisher:
-    """A new publisher on an endpoint whose previous owner is still letting go of it."""
-    end = time.monotonic() + timeout_s
-    while True:
-        try:
-            return Publisher(endpoint)
-        except EndpointError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.1)
 
 
 def wait_for(predicate, timeout_s: float = 30.0, poke=None, what: str = "condition"):
