@@ -9,7 +9,7 @@ in a temporary folder; nothing is kept. Rows:
 - cull, 1 worker / cull, N workers: `run_cull` end to end (scan, reduced decode, faces,
   eyes, sharpness, thumbnails, resume file), wall time including starting the workers.
 - cull on camera-style JPEGs: the same photos carrying the ~1620×1080 preview that
-  camera bodies append (MPF), which cull judges instead of decoding 24 MP.
+  camera bodies append (with an MPF index), which cull judges instead of decoding 24 MP.
 
     python benchmarks/cull_speed.py [--data ../shared/data] [--photos 120] [--naive 20]
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import struct
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +30,9 @@ from eyespy_live.config import load
 from eyespy_live.cull.run import CullOptions, run_cull
 from eyespy_live.pipeline import analyze_photo
 from eyespy_live.service import blink_settings, build_detector, build_model
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from cull_helpers import with_camera_preview  # noqa: E402 - the test suite's camera JPEGs
 
 SOURCES = [
     "photos/dryeye_pair/eyes_open.jpg",
@@ -60,7 +63,7 @@ def make_session(data: Path, folder: Path, count: int) -> tuple[list[Path], list
         small = cv2.resize(big, (size[0] * 1080 // size[1], 1080), interpolation=cv2.INTER_AREA)
         ok, preview = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
         assert ok
-        camera.append(_with_mpf_preview(encoded[-1], preview.tobytes()))
+        camera.append(with_camera_preview(encoded[-1], preview.tobytes()))
     plain_dir, camera_dir = folder / "plain", folder / "camera"
     plain_dir.mkdir()
     camera_dir.mkdir()
@@ -71,13 +74,6 @@ def make_session(data: Path, folder: Path, count: int) -> tuple[list[Path], list
         cams.append(camera_dir / f"IMG_{i:04d}.jpg")
         cams[-1].write_bytes(camera[i % len(camera)])
     return plain, cams
-
-
-def _with_mpf_preview(primary: bytes, preview: bytes) -> bytes:
-    """An APP2 MPF segment (stub index) in the main image, the preview appended after it."""
-    payload = b"MPF\x00MM\x00*\x00\x00\x00\x08\x00\x00"
-    app2 = b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
-    return primary[:2] + app2 + primary[2:] + preview
 
 
 def naive(paths: list[Path]) -> tuple[float, dict[str, int]]:

@@ -131,11 +131,29 @@ def copy_photos(sources: dict[str, Path], folder: Path) -> None:
         os.utime(folder / name, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
 
 
-def with_camera_preview(primary: bytes, preview: bytes) -> bytes:
+def with_camera_preview(primary: bytes, preview: bytes, indexed: bool = True) -> bytes:
     """A camera-style JPEG: an APP2 MPF segment in the main image, the preview appended.
 
-    (The MPF index itself is a stub: cull finds the appended image by its markers.)
+    `indexed`: the MPF segment lists both pictures with their lengths and offsets, as camera
+    bodies write it; otherwise it is a stub and cull must find the preview by its markers.
     """
-    payload = b"MPF\x00" + b"MM\x00*" + b"\x00\x00\x00\x08" + b"\x00\x00"
+    if not indexed:
+        payload = b"MPF\x00" + b"MM\x00*" + b"\x00\x00\x00\x08" + b"\x00\x00"
+        app2 = b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
+        return primary[:2] + app2 + primary[2:] + preview
+    entry_table = 8 + 2 + 3 * 12 + 4  # TIFF header, IFD count, 3 entries, next-IFD offset
+    app2_size = 2 + 2 + 4 + entry_table + 32
+    tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 3)
+    tiff += struct.pack(">HHI4s", 0xB000, 7, 4, b"0100")
+    tiff += struct.pack(">HHII", 0xB001, 4, 1, 2)
+    tiff += struct.pack(">HHII", 0xB002, 7, 32, entry_table)
+    tiff += struct.pack(">I", 0)
+    # Offsets count from the TIFF header, 10 bytes into the file (SOI, APP2 marker, length,
+    # "MPF\0"); entry 0 is the photo itself, at offset 0.
+    preview_at = len(primary) + app2_size - 10
+    tiff += struct.pack(">IIIHH", 0x030000, len(primary) + app2_size, 0, 0, 0)
+    tiff += struct.pack(">IIIHH", 0x010002, len(preview), preview_at, 0, 0)
+    payload = b"MPF\x00" + tiff
     app2 = b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
+    assert len(app2) == app2_size
     return primary[:2] + app2 + primary[2:] + preview

@@ -136,6 +136,20 @@ def test_a_camera_jpegs_embedded_preview_is_used_when_large_enough(closed_face, 
     assert (tiny.origin, tiny.width, tiny.height) == ("jpeg", 2880, 1920)
 
 
+def test_a_camera_preview_is_found_with_or_without_a_usable_mpf_index(closed_face, tmp_path):
+    primary = jpeg_bytes(cv2.resize(closed_face, (2880, 1920), interpolation=cv2.INTER_CUBIC))
+    preview = jpeg_bytes(closed_face)
+    for indexed in (True, False):
+        data = with_camera_preview(primary, preview, indexed=indexed)
+        (tmp_path / "camera.jpg").write_bytes(data)
+        camera = open_photo(tmp_path / "camera.jpg")
+        assert (camera.origin, camera.width, camera.height) == ("camera preview", 1440, 960)
+        assert camera.data == preview
+    info = jpeg_info(with_camera_preview(primary, preview))
+    assert info is not None and len(info.mpf_images) == 1
+    assert info.mpf_images[0][1] == len(preview)
+
+
 def test_a_preview_no_ifd_names_is_still_found_past_the_thumbnail(closed_face):
     """Some bodies keep the big preview in a maker note: only the thumbnail is in an IFD."""
     thumb = jpeg_bytes(cv2.resize(closed_face, (160, 107)))

@@ -66,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--small-faces",
         action="store_true",
-        help="also search photo tiles for small faces (group shots; slower)",
+        help="search tiles for small faces on every photo (default: only where the whole-photo "
+        "pass finds no face or a small one)",
     )
     parser.add_argument("--limit", type=int, help="analyse at most N new photos, then stop")
     parser.add_argument("--fresh", action="store_true", help="ignore earlier runs' results")

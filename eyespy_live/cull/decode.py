@@ -149,24 +149,36 @@ def _camera_preview(data: bytes, primary: JpegInfo) -> EncodedPhoto | None:
     fraction of the cost of decoding 24 MP. Used only when it has the photo's aspect ratio
     and at least PREVIEW_MIN_SIDE pixels on its long side.
     """
-    first = jpeg_info(data, primary.offset)
-    if first is None or first.end is None:
-        return None
     best: JpegInfo | None = None
-    pos = data.find(b"\xff\xd8\xff", first.end)
-    while pos >= 0:
-        info = jpeg_info(data, pos)
-        if info is not None and info.decodable and info.end is not None:
-            if _same_shape(info, primary) and (best is None or info.pixels > best.pixels):
-                best = info
-            pos = data.find(b"\xff\xd8\xff", info.end)
-        else:
-            pos = data.find(b"\xff\xd8\xff", pos + 3)
+    for info in _pictures_after(data, primary):
+        if _same_shape(info, primary) and (best is None or info.pixels > best.pixels):
+            best = info
     if best is None or max(best.width, best.height) < PREVIEW_MIN_SIDE:
         return None
     assert best.end is not None
     preview = data[best.offset : best.end]
     return EncodedPhoto(preview, best.width, best.height, primary.orientation, "camera preview")
+
+
+def _pictures_after(data: bytes, primary: JpegInfo):
+    """The complete JPEGs stored after the photo: where the MPF index says, else searched."""
+    if primary.mpf_images:
+        for offset, length in primary.mpf_images:
+            info = jpeg_info(data, offset, limit=offset + length, last_eoi=True)
+            if info is not None and info.decodable and info.end is not None:
+                yield info
+        return
+    first = jpeg_info(data, primary.offset)
+    if first is None or first.end is None:
+        return
+    pos = data.find(b"\xff\xd8\xff", first.end)
+    while pos >= 0:
+        info = jpeg_info(data, pos)
+        if info is not None and info.decodable and info.end is not None:
+            yield info
+            pos = data.find(b"\xff\xd8\xff", info.end)
+        else:
+            pos = data.find(b"\xff\xd8\xff", pos + 3)
 
 
 def _same_shape(a: JpegInfo, b: JpegInfo) -> bool:

@@ -36,6 +36,8 @@ class JpegInfo:
     end: int | None  # offset just past EOI, or None when the file stops before it
     orientation: int  # EXIF orientation 1..8 (1 when absent)
     multi_picture: bool = False  # has an MPF (CIPA multi-picture) segment: previews follow
+    # Where the MPF index says the other pictures are: (offset, length) in the buffer.
+    mpf_images: tuple[tuple[int, int], ...] = ()
 
     @property
     def decodable(self) -> bool:
@@ -65,6 +67,7 @@ def jpeg_info(
     size = sof = None
     orientation = 1
     multi_picture = False
+    mpf_images: tuple[tuple[int, int], ...] = ()
     while pos + 4 <= end_of_data:
         if buf[pos] != 0xFF:
             return None
@@ -87,6 +90,7 @@ def jpeg_info(
             orientation = tiff_orientation(segment[6:]) or 1
         elif marker == 0xE2 and segment[:4] == b"MPF\x00":
             multi_picture = True
+            mpf_images = mpf_index(bytes(segment[4:]), pos + 8)
         elif marker in _SOF_MARKERS and len(segment) >= 5:
             height, width = struct.unpack(">HH", segment[1:5])
             size, sof = (width, height), marker
@@ -96,11 +100,50 @@ def jpeg_info(
             search = buf.rfind if last_eoi else buf.find
             found = search(EOI, pos, end_of_data)
             end = found + 2 if found >= 0 else None
-            return JpegInfo(offset, size[0], size[1], sof, pos, end, orientation, multi_picture)
+            return JpegInfo(
+                offset, size[0], size[1], sof, pos, end, orientation, multi_picture, mpf_images
+            )
         pos += 2 + length
     # Out of data before the image data began: a JPEG cut short (end is None, not decodable).
     width, height = size or (0, 0)
     return JpegInfo(offset, width, height, sof or 0, -1, None, orientation)
+
+
+_MP_ENTRY_TAG = 0xB002
+_MP_ENTRY_SIZE = 16
+
+
+def mpf_index(tiff: bytes, tiff_start: int) -> tuple[tuple[int, int], ...]:
+    """(offset, length) of each picture after the first that an MPF index lists.
+
+    The MP Entry tag holds 16 bytes per picture: attributes, length, and an offset counted
+    from the MPF segment's TIFF header (`tiff_start` in the file); the first picture (the
+    photo itself) has offset 0 and is left out. A malformed index gives (), and the caller
+    falls back to searching for the pictures.
+    """
+    try:
+        endian = {b"II": "<", b"MM": ">"}[tiff[:2]]
+        (ifd,) = struct.unpack(endian + "I", tiff[4:8])
+        (count,) = struct.unpack(endian + "H", tiff[ifd : ifd + 2])
+        for i in range(min(count, 64)):
+            entry = tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+            tag, _kind, length, where = struct.unpack(endian + "HHII", entry)
+            if tag != _MP_ENTRY_TAG or length % _MP_ENTRY_SIZE:
+                continue
+            table = tiff[where : where + length]
+            if len(table) != length:
+                return ()
+            images = []
+            for k in range(length // _MP_ENTRY_SIZE):
+                _attr, size, picture = struct.unpack(
+                    endian + "III", table[k * _MP_ENTRY_SIZE : k * _MP_ENTRY_SIZE + 12]
+                )
+                if picture and size:
+                    images.append((tiff_start + picture, size))
+            return tuple(images)
+    except (KeyError, struct.error):
+        return ()
+    return ()
 
 
 def tiff_orientation(tiff: bytes) -> int | None:

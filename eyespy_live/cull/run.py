@@ -104,12 +104,12 @@ def state_settings(config: Config, small_faces: bool) -> dict[str, Any]:
 _ENGINE: Engine | None = None
 
 
-class _WholePhotoDetector(FaceDetector):
-    """A detector whose still-photo search is one whole-image pass, without the tiles.
+class _ThoroughDetector(FaceDetector):
+    """`--small-faces`: the detector's tiled still-photo search on every photo.
 
-    The tiled search (for back-row faces in group shots) runs the detector five times; a
-    headshot or portrait session doesn't need it, and it is most of a photo's time.
-    `--small-faces` keeps the tiles.
+    By default the tiles (for back-row faces in group shots, four more detector passes) run
+    only where the whole-photo pass finds no face or a small one; a group whose back row the
+    first pass misses entirely needs this.
     """
 
     def __init__(self, inner: FaceDetector):
@@ -118,16 +118,16 @@ class _WholePhotoDetector(FaceDetector):
     def detect(self, image) -> list[Face]:
         return self.inner.detect(image)
 
-    def detect_photo(self, image) -> list[Face]:
-        return self.inner.detect(image)
+    def detect_photo(self, image, thorough: bool = False) -> list[Face]:
+        return self.inner.detect_photo(image, thorough=True)
 
 
 def _build_engine(config: Config, root: Path, media_dir: Path, small_faces: bool) -> Engine:
     from eyespy_live.service import blink_settings, build_detector, build_model
 
     detector = build_detector(config)
-    if not small_faces:
-        detector = _WholePhotoDetector(detector)
+    if small_faces:
+        detector = _ThoroughDetector(detector)
     return Engine(
         detector=detector,
         model=build_model(config),

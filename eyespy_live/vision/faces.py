@@ -49,8 +49,12 @@ class FaceDetector(ABC):
     def detect(self, image: np.ndarray) -> list[Face]:
         """Find faces in a BGR or grayscale uint8 image."""
 
-    def detect_photo(self, image: np.ndarray) -> list[Face]:
-        """Find every face in a still photo, small ones too; may be slower than `detect`."""
+    def detect_photo(self, image: np.ndarray, thorough: bool = False) -> list[Face]:
+        """Find every face in a still photo, small ones too; may be slower than `detect`.
+
+        `thorough` asks for the slowest, most complete search on every photo, even where a
+        first look suggests it is not needed.
+        """
         return self.detect(image)
 
 

@@ -71,6 +71,10 @@ def _anchor_centres(grids: tuple[tuple[int, int], ...]) -> np.ndarray:
     return np.concatenate(centres).astype(np.float32)
 
 
+# A face narrower than this share of the photo's long side sends detect_photo to the tiles.
+_TILES_BELOW = 1 / 6
+
+
 class BlazeFaceDetector(FaceDetector):
     name = "blazeface"
     description = (
@@ -106,14 +110,20 @@ class BlazeFaceDetector(FaceDetector):
             faces = self._detect_letterboxed(image, border=0.5)
         return faces
 
-    def detect_photo(self, image: np.ndarray) -> list[Face]:
+    def detect_photo(self, image: np.ndarray, thorough: bool = False) -> list[Face]:
         """The whole photo, then 2×2 overlapping tiles for faces too small for one pass.
 
         BlazeFace sees the photo at 192×192, so a face under ~1/15 of the photo's width (the
-        back row of a group) is lost; in a tile it is twice as large.
+        back row of a group) is lost; in a tile it is larger. The tiles cost four more passes,
+        so they are skipped when the whole-photo pass shows only large faces (a headshot or a
+        portrait: anyone small behind the subject is not who the photo is of), unless
+        `thorough`. No face at all, or any face under 1/6 of the long side, means tiles.
         """
         faces = self.detect(image)
         height, width = image.shape[:2]
+        if not thorough and faces:
+            if min(f.box[2] for f in faces) >= max(height, width) * _TILES_BELOW:
+                return faces
         tile_w, tile_h = int(width * 0.6), int(height * 0.6)
         for y0 in (0, height - tile_h):
             for x0 in (0, width - tile_w):
