@@ -121,9 +121,9 @@ class BlazeFaceDetector(FaceDetector):
         """
         faces = self.detect(image)
         height, width = image.shape[:2]
-        if not thorough and faces:
-            if min(f.box[2] for f in faces) >= max(height, width) * _TILES_BELOW:
-                return faces
+        smallest = min((f.box[2] for f in faces), default=0)
+        if not thorough and smallest >= max(height, width) * _TILES_BELOW:
+            return faces
         tile_w, tile_h = int(width * 0.6), int(height * 0.6)
         for y0 in (0, height - tile_h):
             for x0 in (0, width - tile_w):
