@@ -35,10 +35,16 @@ class BlinkSettings:
     min_half_frames: int = 2
     max_unknown_frames: int = 2  # "can't tell" frames tolerated inside a closure
     long_closure_ms: float = 700.0  # still closed after this: report "eyes_closed" once
+    # A still photo has no next frame to confirm a reading, and a false "closed" costs a
+    # keeper, so it is judged on its own, stricter thresholds (chosen on CEW validation faces).
+    photo_t_closed: float = 0.5
+    photo_t_half: float = 0.5  # cull --calibrate moves this one
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.t_half <= self.t_open <= self.t_closed <= 1.0:
             raise ValueError("thresholds must satisfy 0 <= t_half <= t_open <= t_closed <= 1")
+        if not 0.0 <= self.photo_t_half <= self.photo_t_closed <= 1.0:
+            raise ValueError("photo thresholds must satisfy 0 <= photo_t_half <= photo_t_closed <= 1")
         if self.min_closed_frames < 1 or self.min_half_frames < 1:
             raise ValueError("minimum frame counts must be at least 1")
 
@@ -76,14 +82,20 @@ def combined_closed(p: tuple[float, float], both_eyes: bool) -> float:
     return max(p)
 
 
-def eye_state(p: tuple[float, float] | None, settings: BlinkSettings) -> EyeState:
-    """Instantaneous state for display, without history."""
+def eye_state(
+    p: tuple[float, float] | None, settings: BlinkSettings, photo: bool = False
+) -> EyeState:
+    """Instantaneous state, without history: for display, or (`photo`) a still photo's verdict."""
     if p is None:
         return EyeState.UNKNOWN
     value = combined_closed(p, settings.both_eyes)
-    if value >= settings.t_closed:
+    closed, half = (
+        (settings.photo_t_closed, settings.photo_t_half) if photo
+        else (settings.t_closed, settings.t_half)
+    )
+    if value >= closed:
         return EyeState.CLOSED
-    if value >= settings.t_half:
+    if value >= half:
         return EyeState.HALF
     return EyeState.OPEN
 

@@ -82,6 +82,16 @@ class BlinkConfig:
         700.0, "report eyes_closed when a closure lasts this long", low=0, high=60000
     )
     half_blinks: bool = _opt(True, "publish half blinks too")
+    photo_t_closed: float = _opt(
+        0.5, "a still photo's face: eyes closed at or above this P(closed)", low=0, high=1
+    )
+    photo_t_half: float = _opt(
+        0.5,
+        "a still photo's face: half closed (a retake too) at or above this; cull --calibrate"
+        " fits it",
+        low=0,
+        high=1,
+    )
 
 
 @dataclass
@@ -179,6 +189,11 @@ def from_dict(data: dict[str, Any]) -> Config:
         problems.append(
             f"blink thresholds must satisfy t_half <= t_open <= t_closed "
             f"(got {b.t_half}, {b.t_open}, {b.t_closed})"
+        )
+    if not problems and not b.photo_t_half <= b.photo_t_closed:
+        problems.append(
+            f"blink thresholds must satisfy photo_t_half <= photo_t_closed "
+            f"(got {b.photo_t_half}, {b.photo_t_closed})"
         )
     problems.extend(_bus_problems(config.bus) if not problems else [])
     if problems:

@@ -340,7 +340,8 @@ def analyze_loaded_photo(
             p, reason = None, patches.unreadable
         else:
             p, reason = tuple(model.p_closed(patch) for patch in patches.patches), None
-        reports.append(FaceReading(number, full, p, reason).report(settings))  # type: ignore[arg-type]
+        reading = FaceReading(number, full, p, reason)  # type: ignore[arg-type]
+        reports.append(reading.report(settings, photo=True))
     return photo_verdict(reports)
 
 

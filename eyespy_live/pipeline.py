@@ -28,12 +28,12 @@ class FaceReading:
     p_closed: tuple[float, float] | None  # None when the eyes can't be judged
     reason: str | None  # why not
 
-    def report(self, settings: BlinkSettings) -> FaceReport:
+    def report(self, settings: BlinkSettings, photo: bool = False) -> FaceReport:
         return FaceReport(
             id=self.track_id,
             box=self.face.box,
             p_closed=self.p_closed,
-            state=eye_state(self.p_closed, settings).value,
+            state=eye_state(self.p_closed, settings, photo).value,
             reason=self.reason,
         )
 
@@ -113,7 +113,7 @@ def analyze_photo(
     reports = []
     for number, face in enumerate(faces, start=1):
         p, reason = read_eyes(gray, face, model)
-        reports.append(FaceReading(number, face, p, reason).report(settings))
+        reports.append(FaceReading(number, face, p, reason).report(settings, photo=True))
     return photo_verdict(reports)
 
 

@@ -45,6 +45,8 @@ def blink_settings(config: Config, model_path: Path | None = None) -> BlinkSetti
         min_half_frames=b.min_half_frames,
         max_unknown_frames=b.max_unknown_frames,
         long_closure_ms=b.long_closure_ms,
+        photo_t_closed=b.photo_t_closed,
+        photo_t_half=b.photo_t_half,
     )
 
 

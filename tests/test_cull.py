@@ -263,7 +263,7 @@ def test_changed_settings_start_over(culled, tmp_path, config):
     session, _, _ = culled
     out = tmp_path / "out"
     run_cull(CullOptions(session=session, out_dir=out, jobs=2, limit=2), config)
-    stricter = load(None, {"blink.t_half": 0.1})
+    stricter = load(None, {"blink.photo_t_half": 0.1})
     again = run_cull(CullOptions(session=session, out_dir=out, jobs=2, limit=2), stricter)
     assert again.restarted_because == "the settings changed since the last run"
     assert again.resumed == 0 and again.analysed == 2

@@ -23,14 +23,14 @@ def test_the_threshold_moves_to_agree_with_the_corrections():
     result = fit_threshold(examples, current=0.3)
     # The two corrections pull in opposite directions; either side fixes one of them, and
     # the nearer one to the old threshold wins: between open2 and squint.
-    assert result.t_half == 0.16
+    assert result.photo_t_half == 0.16
     assert result.errors_before == 6 and result.errors_after == 3
     assert result.corrections == 2 and result.examples == 5
 
 
 def test_no_disagreement_keeps_the_current_threshold():
     examples = [Example("a", 0.0, "keep", False), Example("b", 1.0, "closed", False)]
-    assert fit_threshold(examples, current=0.3).t_half == 0.3
+    assert fit_threshold(examples, current=0.3).photo_t_half == 0.3
 
 
 def test_calibrate_reads_relabelled_sidecars_and_writes_a_valid_config(
@@ -58,5 +58,5 @@ def test_calibrate_reads_relabelled_sidecars_and_writes_a_valid_config(
     assert result.returncode == 0, result.stderr
     calibrated = session / "eyespy-cull" / "calibrated.toml"
     config = load(calibrated)  # a valid config file, thresholds in order
-    assert config.blink.t_half <= config.blink.t_open <= config.blink.t_closed
+    assert config.blink.photo_t_half <= config.blink.photo_t_closed
     assert "1 corrections among 3 photos" in calibrated.read_text()

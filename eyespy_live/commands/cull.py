@@ -193,8 +193,8 @@ def calibrate(options: CullOptions, config) -> int:
     if not any(e.corrected for e in examples):
         print("no corrections found: no sidecar's label differs from the one eyespy wrote")
         return 1
-    result = fit_threshold(examples, config.blink.t_half)
-    snippet = config_snippet(result, config.blink.t_open, config.blink.t_closed)
+    result = fit_threshold(examples, config.blink.photo_t_half)
+    snippet = config_snippet(result, config.blink.photo_t_closed)
     target = options.out / "calibrated.toml"
     target.write_text(snippet, encoding="utf-8")
     print(snippet, end="")

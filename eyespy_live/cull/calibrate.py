@@ -6,7 +6,8 @@ sidecars now disagree with what eyespy wrote, and that is the signal: each photo
 "how closed" score (the most closed face, both eyes combined as the live pipeline does) is
 paired with the verdict the photographer wants, photos nobody relabelled count as accepted,
 and the threshold that agrees with the most of them (a correction weighs more than a silent
-acceptance) becomes `blink.t_half`, the point where a face starts to count as closed.
+acceptance) becomes `blink.photo_t_half`, the point where a face in a photo starts to count
+as closed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Example:
 
 @dataclass(frozen=True)
 class Calibration:
-    t_half: float
+    photo_t_half: float
     examples: int
     corrections: int
     errors_before: int  # weighted examples the current threshold gets wrong
@@ -83,7 +84,8 @@ def _weighted_errors(examples: list[Example], threshold: float) -> float:
 
 
 def fit_threshold(examples: list[Example], current: float) -> Calibration:
-    """The t_half with the fewest weighted disagreements; ties go to the one nearest `current`."""
+    """The photo_t_half with the fewest weighted disagreements; ties go to the one nearest
+    `current`."""
     scores = sorted({e.score for e in examples})
     candidates = {current}
     candidates.update((a + b) / 2 for a, b in zip(scores, scores[1:], strict=False))
@@ -91,7 +93,7 @@ def fit_threshold(examples: list[Example], current: float) -> Calibration:
         candidates.update({max(0.0, scores[0] - 0.01), min(1.0, scores[-1] + 0.01)})
     best = min(candidates, key=lambda t: (_weighted_errors(examples, t), abs(t - current)))
     return Calibration(
-        t_half=round(best, 4),
+        photo_t_half=round(best, 4),
         examples=len(examples),
         corrections=sum(e.corrected for e in examples),
         errors_before=round(_weighted_errors(examples, current)),
@@ -99,13 +101,13 @@ def fit_threshold(examples: list[Example], current: float) -> Calibration:
     )
 
 
-def config_snippet(calibration: Calibration, t_open: float, t_closed: float) -> str:
-    """A [blink] section keeping t_half <= t_open <= t_closed, for --config or a config file."""
-    t_half = calibration.t_half
-    t_open, t_closed = max(t_open, t_half), max(t_closed, t_half)
+def config_snippet(calibration: Calibration, photo_t_closed: float) -> str:
+    """A [blink] section keeping photo_t_half <= photo_t_closed, for --config or a config file."""
+    t_half = calibration.photo_t_half
+    t_closed = max(photo_t_closed, t_half)
     return (
         f"# From `eyespy cull --calibrate`: {calibration.corrections} corrections among "
         f"{calibration.examples} photos;\n# weighted disagreements {calibration.errors_before} "
         f"-> {calibration.errors_after}.\n"
-        f"[blink]\nt_half = {t_half}\nt_open = {t_open}\nt_closed = {t_closed}\n"
+        f"[blink]\nphoto_t_half = {t_half}\nphoto_t_closed = {t_closed}\n"
     )

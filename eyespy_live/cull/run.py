@@ -32,7 +32,7 @@ from eyespy_live.vision.faces import Face, FaceDetector
 
 log = logging.getLogger(__name__)
 
-CULL_VERSION = 1
+CULL_VERSION = 2
 DEFAULT_OUT_NAME = "eyespy-cull"
 MEDIA_NAME = "media"
 
@@ -95,6 +95,8 @@ def state_settings(config: Config, small_faces: bool) -> dict[str, Any]:
         "t_closed": b.t_closed,
         "t_open": b.t_open,
         "t_half": b.t_half,
+        "photo_t_closed": b.photo_t_closed,
+        "photo_t_half": b.photo_t_half,
         "both_eyes": b.both_eyes,
     }
 

@@ -24,7 +24,7 @@ from eyespy_live.train.evaluate import (
     evaluate_all,
     print_report,
 )
-from eyespy_live.train.model_layout import DEFAULT_LAYOUT
+from eyespy_live.train.model_layout import DEFAULT_EPOCHS, DEFAULT_LAYOUT, parse_layout
 from eyespy_live.train.splits import assign_splits, check_disjoint
 from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE
 
@@ -53,7 +53,7 @@ def train(args: argparse.Namespace) -> dict:
     log.info("train %d (closed %d), val %d; groups train %d / val %d / test %d",
              len(tr), int(tr.labels.sum()), len(va), len(set(tr.groups)), len(set(va.groups)),
              len(set(patches.groups[split == "test"])))
-    layout = tuple(v if v == "p" else int(v) for v in args.layout.split(","))
+    layout = parse_layout(args.layout)
     config = TrainConfig(epochs=args.epochs, seed=args.seed, steps_per_epoch=args.steps,
                          augment_strength=args.augment, layout=layout,
                          verbose=2 if not args.quiet else 0)
@@ -85,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch folder: float model, misclassified.html (default: cache)")
     parser.add_argument("--sources", nargs="+", default=list(TRAIN_SOURCES),
                         choices=list(datamod.ALL_SOURCES))
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--augment", type=float, default=0.6, help="augmentation strength")
     parser.add_argument("--layout", default=",".join(str(v) for v in DEFAULT_LAYOUT),
-                        help="conv widths per stage, p = 2×2 max-pool, e.g. 16,p,32,p,32,p,64")
+                        help="stages: conv widths, p = 2×2 max-pool, s = space-to-depth, dN = "
+                             "depthwise-separable, e.g. s,24,p,48,p,96")
     parser.add_argument("--limit", type=int, default=0,
                         help="smoke run: at most this many patches per class")
     parser.add_argument("--no-eval", action="store_true", help="skip evaluation and card")

@@ -125,7 +125,7 @@ def face_photos(data: Path) -> list[tuple[str, np.ndarray, int | None]]:
     photos = []
     for rel in OPEN_PHOTO_DIRS:
         folder = Path(data) / rel
-        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
             if path.suffix.lower() not in datamod.IMAGE_SUFFIXES:
                 continue
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
