@@ -44,7 +44,7 @@ class BlinkSettings:
         if not 0.0 <= self.t_half <= self.t_open <= self.t_closed <= 1.0:
             raise ValueError("thresholds must satisfy 0 <= t_half <= t_open <= t_closed <= 1")
         if not 0.0 <= self.photo_t_half <= self.photo_t_closed <= 1.0:
-            raise ValueError("photo thresholds must satisfy 0 <= photo_t_half <= photo_t_closed <= 1")
+            raise ValueError("photo thresholds: need 0 <= photo_t_half <= photo_t_closed <= 1")
         if self.min_closed_frames < 1 or self.min_half_frames < 1:
             raise ValueError("minimum frame counts must be at least 1")
 

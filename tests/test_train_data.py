@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from eyespy_live.train import data
 from eyespy_live.train.augment import augment_batch, augment_patch
