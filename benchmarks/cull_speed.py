@@ -1,7 +1,8 @@
 """Cull throughput: photos per second on 24 MP JPEGs, against a naive loop, same run.
 
 The photos are real face photos from ../shared/data upscaled to 6000×4000 and saved as
-JPEG (quality 92, with camera-like sensor grain so the files are as large as a camera's)
+JPEG (quality 92, with camera-like sensor grain so the files are as large as a camera's;
+portrait ones stored landscape with an EXIF orientation tag, as cameras do)
 in a temporary folder; nothing is kept. Rows:
 
 - naive: one process, `cv2.imread` at full resolution, then the same detector and eye model
@@ -32,7 +33,10 @@ from eyespy_live.pipeline import analyze_photo
 from eyespy_live.service import blink_settings, build_detector, build_model
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from cull_helpers import with_camera_preview  # noqa: E402 - the test suite's camera JPEGs
+from cull_helpers import (  # noqa: E402 - the test suite's camera-style JPEGs
+    with_camera_preview,
+    with_exif_orientation,
+)
 
 SOURCES = [
     "photos/dryeye_pair/eyes_open.jpg",
@@ -53,14 +57,18 @@ def make_session(data: Path, folder: Path, count: int) -> tuple[list[Path], list
     for source in SOURCES:
         image = cv2.imread(str(data / source))
         height, width = image.shape[:2]
-        size = (SIZE[1], SIZE[0]) if height > width else SIZE  # portrait stays portrait
-        big = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+        # A camera stores every photo in the sensor's landscape shape and tags portrait ones
+        # (EXIF orientation 6: turn 90° clockwise to show); the preview is stored the same way.
+        orientation = 6 if height > width else 1
+        if orientation == 6:
+            image = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        big = cv2.resize(image, SIZE, interpolation=cv2.INTER_CUBIC)
         grain = rng.normal(0.0, 3.0, big.shape).astype(np.int16)
         big = np.clip(big.astype(np.int16) + grain, 0, 255).astype(np.uint8)
         ok, jpeg = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])
         assert ok
-        encoded.append(jpeg.tobytes())
-        small = cv2.resize(big, (size[0] * 1080 // size[1], 1080), interpolation=cv2.INTER_AREA)
+        encoded.append(with_exif_orientation(jpeg.tobytes(), orientation))
+        small = cv2.resize(big, (SIZE[0] * 1080 // SIZE[1], 1080), interpolation=cv2.INTER_AREA)
         ok, preview = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
         assert ok
         camera.append(with_camera_preview(encoded[-1], preview.tobytes()))
