@@ -84,7 +84,7 @@ def _analyze(engine: Engine, path: Path, relpath: str) -> dict[str, Any]:
     verdict = analyze_loaded_photo(
         loaded, engine.detector, engine.model, engine.settings, engine.min_face_score
     )
-    faces = [_judgeable(face) for face in verdict.faces]
+    faces = [judgeable(face) for face in verdict.faces]
     name, reason, attention = cull_verdict(faces)
     face_records = []
     for face in faces:
@@ -106,7 +106,7 @@ def _analyze(engine: Engine, path: Path, relpath: str) -> dict[str, Any]:
     return result
 
 
-def _judgeable(face: FaceReport) -> FaceReport:
+def judgeable(face: FaceReport) -> FaceReport:
     """A face this small in the photo itself is "can't tell", whatever the model said.
 
     Below ~40 px the eyes are a few pixels each; the model's readings there are mostly

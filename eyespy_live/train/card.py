@@ -37,7 +37,8 @@ def write_card(path: Path, report: dict) -> None:
         "",
         "## What it is",
         "",
-        f"A small CNN (3×3 conv + batch-norm + ReLU stages, global average pooling, sigmoid),"
+        f"A small CNN (space-to-depth, then 3×3 conv + batch-norm + ReLU stages with max-pools,"
+        f" global average pooling, sigmoid; layout `{t.get('layout')}`),"
         f" full-integer int8 TFLite, {report.get('model_bytes', 0)} bytes. Input [1,24,24,1] int8"
         " quantised from pixel/255 (a grayscale eye patch cut by `eyespy_live.vision.eyecrop`,"
         f" crop scale {t.get('crop_scale')} × inter-eye distance); output [1,1] int8 that"
@@ -129,26 +130,18 @@ def write_card(path: Path, report: dict) -> None:
                           f" = {_pct(b['recall'])}.")
     photos = report.get("photos")
     if photos:
-        lines += ["", f"Real photos (face_recognition_open, web_misc, dlib_groups without the two"
-                      f" nearly-closed ones, dryeye pair), photo verdict \"any face closed\":"
-                      f" {photos['correct']}/{photos['labelled_with_faces']} ="
-                      f" {_pct(photos['accuracy'])}. With the CEW test face photos:"
-                      f" {_pct(report['photo_level_all']['accuracy'])} of"
-                      f" {report['photo_level_all']['n']}."]
-        a = report["photo_level_all"]
-        if "accuracy_at_t_closed" in a:
-            lines.append(f"With the product's rule (a face is closed only at P ≥ t_closed ="
-                         f" {th['t_closed']}): real photos {_pct(photos['accuracy_at_t_closed'])},"
-                         f" CEW test face photos {_pct(a['cew_faces_accuracy_at_t_closed'])},"
-                         f" together {_pct(a['accuracy_at_t_closed'])}.")
-        for min_ied, b in photos.get("by_min_inter_eye_px", {}).items():
-            lines.append(f"- judging only faces with inter-eye distance ≥ {min_ied} px:"
-                         f" {b['photos_judged']} photos judged,"
-                         f" {_pct(b['accuracy_at_t_closed'])} right at t_closed")
-        wrong = [v["photo"] for v in photos.get("verdicts", [])
-                 if v["label"] is not None and v["readable"] and v["verdict"] != v["label"]]
-        if wrong:
-            lines.append("Wrong photo verdicts: " + ", ".join(f"`{w}`" for w in wrong) + ".")
+        lines += ["", "Photo-level verdicts through the product's own photo path (the detector's"
+                      " still-photo search, photo thresholds of the default config, faces under"
+                      " 40 px \"can't tell\"): what `cull` and a tethered shot would say.", ""]
+        for key, title in (("real", "real photos: face_recognition_open, web_misc, dlib_groups"
+                                    " without its two nearly-closed faces, the dryeye pair"),
+                           ("cew_test_faces", "CEW test faces, enlarged 4×")):
+            p = photos[key]
+            lines.append(f"- {title}: {p['right']}/{p['judged']} judged right ="
+                         f" **{_pct(p['accuracy_judged'])}**; {p['check']} of {p['n']} sent to"
+                         " \"check\" (no face found, faces too small or unreadable)."
+                         + (" Wrong: " + ", ".join(f"`{w}`" for w in p["wrong"][:10]) + "."
+                            if p["wrong"] else ""))
     s = report.get("speed")
     if s:
         lines += ["", f"Speed, ai-edge-litert, one thread, this machine (2 cores, shared): "
@@ -156,26 +149,46 @@ def write_card(path: Path, report: dict) -> None:
                       f" {s['invoke_us_best']:.1f}); {s['with_python_io_us']:.1f} µs with the"
                       " Python quantise/dequantise around it."]
     cew = sets.get("cew_test_all", {}).get("int8", {})
+    cross = sets.get("cross_focus_webcam", {}).get("int8", {})
+    web = sets.get("web_closeups_test", {}).get("int8", {})
+    real = (photos or {}).get("real", {})
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
     lines += [
         "",
         "## Targets (issue 4) against what this model reaches",
         "",
-        f"- per-eye accuracy ≥ 98.5 % on person-disjoint CEW test: **not met**,"
-        f" {_pct(cew.get('accuracy'))} (≈ 99.3–99.6 % outside the half-closed band, which"
-        " holds ~9–12 % of those eyes);",
-        f"- ROC-AUC ≥ 0.995: met on the point estimate, {_pct(cew.get('roc_auc'))};",
-        "- ≥ 95 % cross-dataset: met for accuracy on the webcam video (dominated by open"
-        " frames), **not** for closed-eye recall (see the limits below);",
-        "- photo-level ≥ 97 %: **not met** on real photos (group photos with small faces).",
+        f"- per-eye accuracy ≥ 98.5 % on the person-disjoint CEW test split:"
+        f" {met(cew.get('accuracy', 0) >= 0.985)}, {_pct(cew.get('accuracy'))};",
+        f"- ROC-AUC ≥ 0.995 there: {met(cew.get('roc_auc', 0) >= 0.995)},"
+        f" {_pct(cew.get('roc_auc'))};",
+        f"- ≥ 95 % cross-dataset (focus_webcam video, never trained on):"
+        f" {met(cross.get('accuracy', 0) >= 0.95)} for accuracy, {_pct(cross.get('accuracy'))},"
+        f" but that set is 97 % open frames: closed-eye recall is {_pct(cross.get('recall'))}"
+        " (see the limits below); web close-ups test split (trained on other images of that"
+        f" source) {_pct(web.get('accuracy'))};",
+        f"- photo-level ≥ 97 % on real face photos:"
+        f" {met(real.get('accuracy_judged', 0) >= 0.97)} on the photos given a verdict,"
+        f" {_pct(real.get('accuracy_judged'))} ({real.get('check', 0)} of {real.get('n', 0)}"
+        " sent to check).",
+        f"- ≤ 100 KB: {met(report.get('model_bytes', 1e9) <= 100_000)},"
+        f" {report.get('model_bytes', 0)} bytes; ≤ 50 µs per eye:"
+        f" {met((s or {}).get('invoke_us_median', 1e9) <= 50)}"
+        f" ({(s or {}).get('invoke_us_median', float('nan')):.1f} µs median `invoke()`).",
         "",
         "## Model selection",
         "",
-        "Three configurations were trained with the same data and seed; the one shipped is the"
-        " command's default (layout 16-p-16-p-32-p-64, augmentation strength 0.6, 50 epochs)."
-        " A wider one (16-p-32-p-32-p-64) was ~1 point better on validation accuracy, within"
-        " the validation set's noise, but needs 1.65× the multiply-adds (1.24 M vs 0.75 M),"
-        " leaving no margin under the 50 µs budget (timings on this shared, busy machine were"
-        " too noisy to separate the two cleanly). The test split was not used to choose.",
+        "Layouts were compared on validation accuracy, and on the int8 `invoke()` time of one"
+        " eye (ai-edge-litert, 1 thread); the test split was not used to choose. The 3×3 conv"
+        " on the 24×24×1 input was most of the time (16 channels there: ~50 µs; 8: ~34 µs),"
+        " so the default first folds 2×2 pixel blocks into 4 channels (space-to-depth) and"
+        " spends the time on wider later stages instead: `s,24,p,48,p,96` (~31 µs, 53 k"
+        " parameters), 100 epochs, augmentation strength 0.6, seed 1234. Tried and not kept:"
+        " the previous `16,p,16,p,32,p,64` (50 epochs; CEW validation ≈ 1 point lower, ~50–60"
+        " µs), depthwise-separable `8,p,d32,p,d64,p,d128` (~28 µs but ≈ 2 points lower), wider"
+        " space-to-depth layouts (`s,32,p,64,p,128`: > 50 µs and > 100 KB).",
         "Training is deterministic: two runs with the same seed give byte-identical .tflite"
         " files (checked on a short run).",
         "",
@@ -194,9 +207,8 @@ def write_card(path: Path, report: dict) -> None:
         " and a to-do (relabel by eye), not as the model's blink recall.",
         "- Small faces (inter-eye distance < ~25 px, the back of group photos) give blurry"
         " patches, and BlazeFace's eye points often land on the brow there: they drift towards"
-        " closed. Calling a face closed only at ≥ t_closed fixes most real-photo false alarms,"
-        " at the price of more truly closed CEW faces landing in the half-closed band (report"
-        " those as \"check\", not as open).",
+        " closed. The product therefore sends faces under 40 px wide to \"check\" and judges"
+        " still photos at P ≥ 0.5 rather than the live threshold.",
         "- Squinting / laughing eyes look closed (dlib photos 2008_007676, 2008_002506);"
         " strong reflections on glasses, heavy make-up, very dark or backlit faces, and faces"
         " turned > ~30° are weak spots; the crop is only as good as the detector's eye"

@@ -6,8 +6,10 @@
 Without `--folder` it evaluates the standard sets (the person-disjoint CEW test split, the
 web close-up test split, the labelled webcam video and the EyeBlink8 clips — never trained
 on — and photo-level verdicts on face photos), with the Haar-eye baseline in the same run.
-`--folder DIR` evaluates any folder holding `open/` and `closed/` image subfolders (eye
-crops, resized to 24×24). Needs no TensorFlow.
+`--folder DIR` evaluates any folder holding `open/` and `closed/` image subfolders (or any
+folders whose names say open / closed, like CEW's `closedLeftEyes`, `OpenFace`): eye crops
+resized to 24×24, or face photos whose eyes our detector cuts (`--kind`). Needs no
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from eyespy_live.train.infer import HaarEyeBaseline, TFLiteScorer
 from eyespy_live.train.metrics import bootstrap_metrics, format_metrics, point_metrics
 from eyespy_live.train.splits import assign_splits
 from eyespy_live.vision.eyecrop import eye_patches, to_gray
+from eyespy_live.vision.faces import Face
 
 log = logging.getLogger(__name__)
 
@@ -67,21 +70,70 @@ def standard_sets(data: Path, cache_dir: Path | None) -> dict[str, datamod.Patch
     return sets
 
 
-def folder_set(folder: Path) -> datamod.PatchSet:
-    rows = []
-    for sub in sorted(Path(folder).iterdir()):
-        if not sub.is_dir() or sub.name.lower() not in ("open", "closed"):
-            continue
-        label = 1 if sub.name.lower() == "closed" else 0
+def folder_label(name: str) -> int | None:
+    """1 / 0 from a folder's name: `closed`, `ClosedFace`, `closedLeftEyes`, `open`, …"""
+    lowered = name.lower()
+    return 1 if "closed" in lowered else 0 if "open" in lowered else None
+
+
+def labelled_folders(root: Path) -> list[tuple[Path, int]]:
+    """Every folder under `root` (itself included) whose name says open or closed."""
+    found = []
+    for folder in [Path(root), *sorted(p for p in Path(root).rglob("*") if p.is_dir())]:
+        label = folder_label(folder.name)
+        if label is not None:
+            found.append((folder, label))
+    return found
+
+
+def folder_set(folder: Path, kind: str = "auto", detector=None) -> tuple[datamod.PatchSet, dict]:
+    """Eye patches from a labelled folder, and counts of what could not be used.
+
+    `kind` "eyes": each image is one eye (a dataset patch or close-up), framed like our crop.
+    "faces": each image is a face photo; our detector and eye crop cut both eyes, as the live
+    pipeline would (faces under ~400 px are enlarged first); where no face is found, CEW's
+    `EyeCoordinatesInfo_<folder>.txt` beside the folder places the crops if present, else the
+    photo is counted, not guessed. "auto": folders whose name mentions "face" hold faces.
+    """
+    rows: list[tuple] = []
+    skipped = {"unreadable": 0, "no_face": 0, "eyes_unreadable": 0, "eyes_from_annotation": 0}
+    for sub, label in labelled_folders(folder):
+        as_faces = kind == "faces" or (kind == "auto" and "face" in sub.name.lower())
+        coordinates = sub.parent / f"EyeCoordinatesInfo_{sub.name}.txt"  # CEW's layout
+        annotated = datamod.read_cew_eye_coordinates(coordinates) if coordinates.is_file() else {}
         for path in sorted(sub.iterdir()):
             if path.suffix.lower() not in datamod.IMAGE_SUFFIXES:
                 continue
             image = cv2.imread(str(path))
             if image is None:
+                skipped["unreadable"] += 1
                 continue
-            rows.append((datamod.closeup_patch(image, pad=0.0), label, path.name, "folder",
-                         f"{sub.name}/{path.name}"))
-    return datamod.PatchSet.build(rows)
+            name = f"{sub.relative_to(folder)}/{path.name}"
+            if not as_faces:
+                rows.append((datamod.closeup_patch(image, pad=0.0), label, name, "folder", name))
+                continue
+            if detector is None:
+                from eyespy_live.vision.faces import create_detector
+
+                detector = create_detector("blazeface")
+            scale = max(1.0, 400.0 / min(image.shape[:2]))
+            big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            face = datamod._largest_face(detector, big)
+            if face is None and path.name in annotated:  # the dataset's own eye centres
+                (lx, ly), (rx, ry) = annotated[path.name]
+                eyes = ((lx * scale, ly * scale), (rx * scale, ry * scale))
+                face = Face((0, 0, big.shape[1], big.shape[0]), 0.0, eyes)
+                skipped["eyes_from_annotation"] += 1
+            if face is None:
+                skipped["no_face"] += 1
+                continue
+            cut = eye_patches(to_gray(big), face)
+            if cut.unreadable:
+                skipped["eyes_unreadable"] += 1
+                continue
+            for side, patch in zip("LR", cut.patches, strict=True):
+                rows.append((patch, label, name, "folder_faces", f"{name}:{side}"))
+    return datamod.PatchSet.build(rows), skipped
 
 
 # ---------------------------------------------------------------- frame / clip / photo
@@ -140,25 +192,60 @@ def face_photos(data: Path) -> list[tuple[str, np.ndarray, int | None]]:
     return photos
 
 
-def photo_verdicts(photos, scorer: TFLiteScorer, detector, threshold: float) -> list[dict]:
+def product_photo_verdicts(photos, model: Path) -> list[dict]:
+    """Each photo through the product's own photo path, as `cull` and a tethered shot see it.
+
+    The detector's still-photo search, each eye read at the scale it needs, the photo
+    thresholds of the default config, faces under 40 px "can't tell": the verdict is keep,
+    closed or check, exactly what a photographer would be shown.
+    """
+    from eyespy_live.config import load
+    from eyespy_live.cull.analyze import judgeable
+    from eyespy_live.cull.verdict import cull_verdict
+    from eyespy_live.photo import LoadedPhoto, PhotoScale, analyze_loaded_photo
+    from eyespy_live.service import blink_settings, build_detector
+    from eyespy_live.vision.eyestate import EyeStateModel
+
+    config = load(None)
+    detector, settings = build_detector(config), blink_settings(config)
+    eyes = EyeStateModel(model)
     out = []
     for name, image, label in photos:
-        gray = to_gray(image)
-        faces = detector.detect(image)
-        readable, closed, worst, scored = 0, 0, 0.0, []
-        for face in faces:
-            cut = eye_patches(gray, face)
-            if cut.unreadable:
-                continue
-            readable += 1
-            p = float(scorer.score(np.stack(cut.patches)).mean())
-            worst = max(worst, p)
-            closed += p >= threshold
-            scored.append((round(face.inter_eye_distance, 1), round(p, 3)))
-        out.append({"photo": name, "label": label, "faces": len(faces), "readable": readable,
-                    "closed_faces": int(closed), "max_p": worst, "verdict": int(closed > 0),
-                    "faces_ied_p": scored})
+        loaded = LoadedPhoto(image, PhotoScale(1, (image.shape[1], image.shape[0])), None)
+        verdict = analyze_loaded_photo(loaded, detector, eyes, settings,
+                                       config.vision.min_face_score)
+        faces = [judgeable(f) for f in verdict.faces]
+        said, reason, _ = cull_verdict(faces)
+        out.append({"photo": name, "label": label, "verdict": said, "reason": reason,
+                    "faces": len(faces)})
     return out
+
+
+def summarise_verdicts(verdicts: list[dict]) -> dict:
+    """Right / wrong among the photos given a keep-or-closed verdict; "check" counted apart."""
+    labelled = [v for v in verdicts if v["label"] is not None]
+    judged = [v for v in labelled if v["verdict"] in ("keep", "closed")]
+    right = sum((v["verdict"] == "closed") == bool(v["label"]) for v in judged)
+    return {"n": len(labelled), "judged": len(judged), "right": int(right),
+            "check": len(labelled) - len(judged),
+            "accuracy_judged": right / max(1, len(judged)),
+            "accuracy_all": right / max(1, len(labelled)),
+            "wrong": [v["photo"] for v in judged if (v["verdict"] == "closed") != bool(v["label"])]}
+
+
+def cew_test_face_photos(data: Path, upscale: int = 4) -> list[tuple[str, np.ndarray, int]]:
+    """The CEW test split's 100×100 faces, enlarged as a camera would show them."""
+    root = Path(data) / "cew" / "faces"
+    items = [(path, label) for folder, label in (("ClosedFace", 1), ("OpenFace", 0))
+             for path in datamod._images(root / folder)]
+    split = assign_splits(np.array([datamod.cew_group(p.name) for p, _ in items], dtype=object))
+    photos = []
+    for (path, label), side in zip(items, split, strict=True):
+        image = cv2.imread(str(path)) if side == "test" else None
+        if image is not None:
+            big = cv2.resize(image, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+            photos.append((f"cew/faces/{path.parent.name}/{path.name}", big, label))
+    return photos
 
 
 def cew_face_photo_verdicts(sets: dict, scores: dict, threshold: float) -> tuple:
@@ -290,37 +377,11 @@ def evaluate_all(model: Path, data: Path, cache_dir: Path | None, html_path: Pat
     report["sets"]["photo_cew_test_faces"] = {
         "int8": bootstrap_metrics(labels, mean, groups, threshold, rounds)}
     if photos:
-        from eyespy_live.vision.faces import create_detector
-
-        detector = create_detector("blazeface")
-        verdicts = photo_verdicts(face_photos(data), scorer, detector, threshold)
-        labelled = [v for v in verdicts if v["label"] is not None and v["readable"]]
-        correct = sum(v["verdict"] == v["label"] for v in labelled)
-        report["photos"] = {"labelled_with_faces": len(labelled), "correct": int(correct),
-                            "accuracy": correct / max(1, len(labelled)), "verdicts": verdicts}
-        n_all = len(labelled) + len(labels)
-        correct_all = correct + int(((mean >= threshold) == labels.astype(bool)).sum())
-        report["photo_level_all"] = {"n": n_all, "accuracy": correct_all / max(1, n_all)}
-        # The product's "retake" verdict: a face counts as closed only at ≥ t_closed.
-        t_closed = thresholds["t_closed"]
-        right = sum((v["max_p"] >= t_closed) == bool(v["label"]) for v in labelled)
-        right_cew = int(((mean >= t_closed) == labels.astype(bool)).sum())
-        report["photos"]["accuracy_at_t_closed"] = right / max(1, len(labelled))
-        report["photo_level_all"]["accuracy_at_t_closed"] = (right + right_cew) / max(1, n_all)
-        report["photo_level_all"]["cew_faces_accuracy_at_t_closed"] = right_cew / max(
-            1, len(labels))
-        # What a larger minimum face size would do (faces below it become "can't tell").
-        report["photos"]["by_min_inter_eye_px"] = {}
-        for min_ied in (14, 18, 20, 24):
-            right, judged = 0, 0
-            for v in labelled:
-                ps = [p for d, p in v["faces_ied_p"] if d >= min_ied]
-                if not ps:
-                    continue
-                judged += 1
-                right += (max(ps) >= t_closed) == bool(v["label"])
-            report["photos"]["by_min_inter_eye_px"][str(min_ied)] = {
-                "photos_judged": judged, "accuracy_at_t_closed": right / max(1, judged)}
+        real = product_photo_verdicts(face_photos(data), model)
+        cew_faces = product_photo_verdicts(cew_test_face_photos(data), model)
+        report["photos"] = {"real": summarise_verdicts(real),
+                            "cew_test_faces": summarise_verdicts(cew_faces),
+                            "verdicts": real}
 
     if html_path is not None:
         entries = [(name, sets[name], int8_scores[name]) for name in per_eye]
@@ -360,24 +421,13 @@ def print_report(report: dict, out=sys.stdout) -> None:
             print(f"  {name}: {100 * b['band_fraction']:.1f}% in the half-closed band; "
                   f"accuracy outside it {100 * b['accuracy_outside_band']:.2f}%", file=out)
     if "photos" in report:
-        p = report["photos"]
-        print(f"real photos (labelled, with a readable face): {p['correct']}/"
-              f"{p['labelled_with_faces']} verdicts right = {100 * p['accuracy']:.2f}%",
-              file=out)
-        for v in p["verdicts"]:
-            if v["label"] is not None and v["readable"] and v["verdict"] != v["label"]:
-                print(f"  wrong: {v['photo']} (max P {v['max_p']:.2f})", file=out)
-        a = report["photo_level_all"]
-        print(f"photo-level verdicts, CEW test faces + real photos: {100 * a['accuracy']:.2f}%"
-              f" of {a['n']}", file=out)
-        if "accuracy_at_t_closed" in a:
-            print(f"  with a face called closed only at P ≥ t_closed: real photos"
-                  f" {100 * p['accuracy_at_t_closed']:.2f}%, CEW test faces"
-                  f" {100 * a['cew_faces_accuracy_at_t_closed']:.2f}%, all"
-                  f" {100 * a['accuracy_at_t_closed']:.2f}%", file=out)
-        for min_ied, b in p.get("by_min_inter_eye_px", {}).items():
-            print(f"  faces with inter-eye ≥ {min_ied} px only: {b['photos_judged']} photos"
-                  f" judged, {100 * b['accuracy_at_t_closed']:.2f}% right at t_closed", file=out)
+        for key, title in (("real", "real photos"), ("cew_test_faces", "CEW test faces ×4")):
+            p = report["photos"][key]
+            print(f"photo verdicts through the product path, {title}: {p['right']}/"
+                  f"{p['judged']} judged right = {100 * p['accuracy_judged']:.2f}%; "
+                  f"{p['check']} of {p['n']} sent to check", file=out)
+            for wrong in p["wrong"][:12]:
+                print(f"  wrong: {wrong}", file=out)
     if "speed" in report:
         s = report["speed"]
         print(f"speed (ai-edge-litert, 1 thread): invoke {s['invoke_us_median']:.1f} µs/eye "
@@ -397,7 +447,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="float .tflite of the same network, reported beside int8")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--folder", type=Path, default=None,
-                        help="evaluate a folder with open/ and closed/ image subfolders")
+                        help="evaluate a folder with open/ and closed/ image subfolders (any"
+                             " folder whose name contains open or closed, e.g. CEW's)")
+    parser.add_argument("--kind", choices=("auto", "eyes", "faces"), default="auto",
+                        help="--folder holds eye crops or face photos (auto: folders named"
+                             " *face* hold faces)")
     parser.add_argument("--cache", type=Path, default=default_cache(),
                         help="where detector-cut patches are cached")
     parser.add_argument("--html", type=Path, default=Path("eval_misclassified.html"))
@@ -412,13 +466,25 @@ def main(argv: list[str] | None = None) -> int:
 
         args.model = default_eye_model()
     if args.folder is not None:
-        patches = folder_set(args.folder)
+        patches, skipped = folder_set(args.folder, args.kind)
+        if not len(patches):
+            print(f"{args.folder}: no labelled images (want folders named open/closed, e.g."
+                  " open/, closed/, OpenFace/, closedLeftEyes/)", file=sys.stderr)
+            return 2
         scores = TFLiteScorer(args.model).score(patches.patches)
-        m = bootstrap_metrics(patches.labels, scores, None, args.threshold, args.rounds)
-        print(format_metrics(f"{args.folder} [int8]", m))
-        b = bootstrap_metrics(patches.labels, HaarEyeBaseline().score(patches.patches), None,
-                              0.5, args.rounds)
-        print(format_metrics(f"{args.folder} [Haar-eye baseline]", b))
+        m = bootstrap_metrics(patches.labels, scores, patches.groups, args.threshold,
+                              args.rounds)
+        print(format_metrics(f"{args.folder} per eye [int8]", m))
+        b = bootstrap_metrics(patches.labels, HaarEyeBaseline().score(patches.patches),
+                              patches.groups, 0.5, args.rounds)
+        print(format_metrics(f"{args.folder} per eye [Haar-eye baseline]", b))
+        if "folder_faces" in set(patches.sources.tolist()):
+            mean, labels, groups, _ = frame_level(patches, scores)
+            f = bootstrap_metrics(labels, mean, groups, args.threshold, args.rounds)
+            print(format_metrics(f"{args.folder} per face, mean of both eyes [int8]", f))
+        if any(skipped.values()):
+            print("notes: " + ", ".join(f"{v} {k.replace('_', ' ')}"
+                                        for k, v in skipped.items() if v))
         n = misclassified_html(args.html, [(str(args.folder), patches, scores)], args.threshold)
         print(f"misclassified crops: {args.html} ({n})")
         return 0

@@ -1,0 +1,57 @@
+"""The evaluation command on any labelled folder, and the photo-verdict summary."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from eyespy_live.train.evaluate import folder_label, main, summarise_verdicts
+
+
+def _copy_some(source: Path, target: Path, count: int) -> None:
+    target.mkdir(parents=True)
+    for path in sorted(source.iterdir())[:count]:
+        shutil.copy(path, target / path.name)
+
+
+def test_folder_names_give_the_label():
+    names = ("closed", "ClosedFace", "openRightEyes", "Open", "misc")
+    assert [folder_label(n) for n in names] == [1, 1, 0, 0, None]
+
+
+def test_a_cew_style_folder_of_eye_patches_and_faces_is_scored(shared_data, tmp_path, capsys):
+    cew = shared_data / "cew"
+    for name in ("closedLeftEyes", "openLeftEyes"):
+        _copy_some(cew / "eyes" / name, tmp_path / "eyes" / name, 20)
+    for name in ("ClosedFace", "OpenFace"):
+        _copy_some(cew / "faces" / name, tmp_path / "faces" / name, 12)
+    html = tmp_path / "wrong.html"
+    assert main(["--folder", str(tmp_path / "eyes"), "--html", str(html), "--rounds", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "per eye [int8]  (n=40)" in printed and "Haar-eye baseline" in printed
+    for figure in ("accuracy", "precision", "recall", "f1", "roc_auc", "confusion"):
+        assert figure in printed
+    assert html.is_file()
+    assert main(["--folder", str(tmp_path / "faces"), "--html", str(html), "--rounds", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "per face, mean of both eyes [int8]" in printed  # faces were cut by our detector
+
+
+def test_an_unlabelled_folder_is_an_error_not_a_zero(tmp_path, capsys):
+    (tmp_path / "misc").mkdir()
+    assert main(["--folder", str(tmp_path)]) == 2
+    assert "no labelled images" in capsys.readouterr().err
+
+
+def test_photo_verdict_summary_counts_check_apart():
+    verdicts = [
+        {"photo": "a", "label": 1, "verdict": "closed"},
+        {"photo": "b", "label": 0, "verdict": "closed"},
+        {"photo": "c", "label": 0, "verdict": "keep"},
+        {"photo": "d", "label": 0, "verdict": "check"},
+        {"photo": "e", "label": None, "verdict": "keep"},
+    ]
+    summary = summarise_verdicts(verdicts)
+    assert (summary["n"], summary["judged"], summary["right"], summary["check"]) == (4, 3, 2, 1)
+    assert summary["wrong"] == ["b"]
+    assert abs(summary["accuracy_judged"] - 2 / 3) < 1e-9
