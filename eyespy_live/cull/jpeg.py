@@ -109,6 +109,17 @@ def jpeg_info(
     return JpegInfo(offset, width, height, sof or 0, -1, None, orientation)
 
 
+def _first_ifd(tiff: bytes, most: int) -> tuple[str, list[bytes]]:
+    """The byte order and the 12-byte entries of a TIFF structure's first IFD.
+
+    Raises KeyError / struct.error on a structure that isn't TIFF or is cut short.
+    """
+    endian = {b"II": "<", b"MM": ">"}[tiff[:2]]
+    (ifd,) = struct.unpack(endian + "I", tiff[4:8])
+    (count,) = struct.unpack(endian + "H", tiff[ifd : ifd + 2])
+    return endian, [tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i] for i in range(min(count, most))]
+
+
 _MP_ENTRY_TAG = 0xB002
 _MP_ENTRY_SIZE = 16
 
@@ -122,11 +133,8 @@ def mpf_index(tiff: bytes, tiff_start: int) -> tuple[tuple[int, int], ...]:
     falls back to searching for the pictures.
     """
     try:
-        endian = {b"II": "<", b"MM": ">"}[tiff[:2]]
-        (ifd,) = struct.unpack(endian + "I", tiff[4:8])
-        (count,) = struct.unpack(endian + "H", tiff[ifd : ifd + 2])
-        for i in range(min(count, 64)):
-            entry = tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+        endian, entries = _first_ifd(tiff, 64)
+        for entry in entries:
             tag, _kind, length, where = struct.unpack(endian + "HHII", entry)
             if tag != _MP_ENTRY_TAG or length % _MP_ENTRY_SIZE:
                 continue
@@ -148,13 +156,9 @@ def mpf_index(tiff: bytes, tiff_start: int) -> tuple[tuple[int, int], ...]:
 
 def tiff_orientation(tiff: bytes) -> int | None:
     """The Orientation tag of IFD0 in a TIFF structure (EXIF, or a TIFF-based RAW)."""
-    buf = bytes(tiff[:65536])
     try:
-        endian = {b"II": "<", b"MM": ">"}[buf[:2]]
-        (ifd,) = struct.unpack(endian + "I", buf[4:8])
-        (count,) = struct.unpack(endian + "H", buf[ifd : ifd + 2])
-        for i in range(min(count, 512)):
-            entry = buf[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+        endian, entries = _first_ifd(bytes(tiff[:65536]), 512)
+        for entry in entries:
             tag, kind = struct.unpack(endian + "HH", entry[:4])
             if tag == ORIENTATION_TAG and kind == 3:
                 (value,) = struct.unpack(endian + "H", entry[8:10])
