@@ -55,3 +55,24 @@ def test_photo_verdict_summary_counts_check_apart():
     assert (summary["n"], summary["judged"], summary["right"], summary["check"]) == (4, 3, 2, 1)
     assert summary["wrong"] == ["b"]
     assert abs(summary["accuracy_judged"] - 2 / 3) < 1e-9
+
+
+def test_every_degradation_keeps_the_patch_shape_and_changes_it(shared_data):
+    import numpy as np
+
+    from eyespy_live.resources import default_eye_model
+    from eyespy_live.train.data import load_cew_patches
+    from eyespy_live.train.infer import TFLiteScorer
+    from eyespy_live.train.robustness import CONDITIONS, robustness
+
+    cew = load_cew_patches(shared_data)
+    pick = np.r_[np.flatnonzero(cew.labels == 0)[:30], np.flatnonzero(cew.labels == 1)[:30]]
+    patches, labels = cew.patches[pick], cew.labels[pick]
+    for name, degrade in CONDITIONS.items():
+        altered = degrade(patches[0])
+        assert altered.shape == patches[0].shape and altered.dtype == np.uint8
+        assert (name == "clean") == np.array_equal(altered, patches[0]), name
+    results = robustness(patches, labels, TFLiteScorer(default_eye_model()).score)
+    assert set(results) == set(CONDITIONS)
+    assert results["clean"]["accuracy"] >= 0.9
+    assert results["tiny eye (8 px, upscaled)"]["roc_auc"] < results["clean"]["roc_auc"]

@@ -142,6 +142,21 @@ def write_card(path: Path, report: dict) -> None:
                          " \"check\" (no face found, faces too small or unreadable)."
                          + (" Wrong: " + ", ".join(f"`{w}`" for w in p["wrong"][:10]) + "."
                             if p["wrong"] else ""))
+    rob = report.get("robustness")
+    if rob:
+        lines += ["", "## Robustness: the CEW test eyes under fixed degradations", "",
+                  "Every test patch altered the same way (`eyespy_live/train/robustness.py`),"
+                  " int8 model, threshold 0.5:", "",
+                  "| condition | accuracy | closed recall | open called closed | ROC-AUC |",
+                  "|---|---|---|---|---|"]
+        for name, r in rob.items():
+            lines.append(f"| {name} | {_pct(r['accuracy'])} | {_pct(r['recall'])} |"
+                         f" {_pct(r['false_closed'])} | {_pct(r['roc_auc'])} |")
+        clean = rob.get("clean", {}).get("accuracy", 0)
+        weak = sorted((r["accuracy"], n) for n, r in rob.items() if clean - r["accuracy"] > 0.03)
+        if weak:
+            lines += ["", "Weakest (more than 3 points below clean): "
+                      + "; ".join(f"{n} {_pct(a)}" for a, n in weak) + "."]
     s = report.get("speed")
     if s:
         lines += ["", f"Speed, ai-edge-litert, one thread, this machine (2 cores, shared): "

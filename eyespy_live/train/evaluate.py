@@ -29,6 +29,7 @@ import numpy as np
 from eyespy_live.train import data as datamod
 from eyespy_live.train.infer import HaarEyeBaseline, TFLiteScorer
 from eyespy_live.train.metrics import bootstrap_metrics, format_metrics, point_metrics
+from eyespy_live.train.robustness import robustness
 from eyespy_live.train.splits import assign_splits
 from eyespy_live.vision.eyecrop import eye_patches, to_gray
 from eyespy_live.vision.faces import Face
@@ -387,6 +388,11 @@ def evaluate_all(model: Path, data: Path, cache_dir: Path | None, html_path: Pat
         entries = [(name, sets[name], int8_scores[name]) for name in per_eye]
         report["misclassified_html"] = str(html_path)
         report["misclassified_count"] = misclassified_html(html_path, entries, threshold)
+    # the CEW test eyes again under fixed degradations: where the model is weak
+    report["robustness"] = robustness(both.patches, both.labels, scorer.score, threshold)
+    if haar is not None:
+        report["robustness_haar_clean_accuracy"] = point_metrics(
+            both.labels, haar.score(both.patches), 0.5)["accuracy"]
     report["speed"] = scorer.microseconds_per_eye()
     report["model_bytes"] = Path(model).stat().st_size
     return report
@@ -428,6 +434,13 @@ def print_report(report: dict, out=sys.stdout) -> None:
                   f"{p['check']} of {p['n']} sent to check", file=out)
             for wrong in p["wrong"][:12]:
                 print(f"  wrong: {wrong}", file=out)
+    if "robustness" in report:
+        print("robustness, CEW test eyes under fixed degradations (int8, threshold 0.5):",
+              file=out)
+        for name, r in report["robustness"].items():
+            print(f"  {name:32} accuracy {100 * r['accuracy']:6.2f}%  closed recall"
+                  f" {100 * r['recall']:6.2f}%  open called closed"
+                  f" {100 * r['false_closed']:5.2f}%  AUC {100 * r['roc_auc']:6.2f}%", file=out)
     if "speed" in report:
         s = report["speed"]
         print(f"speed (ai-edge-litert, 1 thread): invoke {s['invoke_us_median']:.1f} µs/eye "
