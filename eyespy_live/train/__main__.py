@@ -68,6 +68,8 @@ def train(args: argparse.Namespace) -> dict:
         "epochs": args.epochs, "augment": args.augment, "layout": args.layout,
         "train_sources": list(args.sources),
         "train_patches": len(tr), "val_patches": len(va),
+        "cew_faces_total": int(np.isin(tr.sources, ["cew_faces", "cew_faces_annot"]).sum()),
+        "cew_faces_from_annotation": int((tr.sources == "cew_faces_annot").sum()),
         "train_seconds": round(time.time() - started, 1),
     }
     log.info("exported %s (%d bytes)", model_path, model_path.stat().st_size)

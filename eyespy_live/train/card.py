@@ -75,7 +75,8 @@ def write_card(path: Path, report: dict) -> None:
         "",
         "- **CEW** (Closed Eyes In the Wild, research use, NUAA): the 24×24 eye patches *and*"
         " the same faces re-cut by our own BlazeFace detector + `eyecrop` (faces upscaled 4×;"
-        " where BlazeFace finds no face — about 30 % of the 100×100 crops — the dataset's eye"
+        f" where BlazeFace finds no face — {t.get('cew_faces_from_annotation', 'some')} of"
+        f" {t.get('cew_faces_total', 'the')} training eyes — the dataset's eye"
         " coordinates place our crop). Grouped by person (LFW name) for open faces and by"
         " source photo (`closed_eye_NNNN`) for closed faces; a face and both its eyes, in both"
         " crop styles, are always on the same side.",
