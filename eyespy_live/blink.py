@@ -26,9 +26,9 @@ class EyeState(StrEnum):
 @dataclass(frozen=True)
 class BlinkSettings:
     # Defaults chosen with `eyespy evaluate` on labelled webcam video (README: blink accuracy).
-    t_closed: float = 0.25  # enter "closed" at or above this
-    t_open: float = 0.15  # leave "closed" below this (hysteresis)
-    t_half: float = 0.12  # "half closed" at or above this when not closed
+    t_closed: float = 0.15  # enter "closed" at or above this
+    t_open: float = 0.09  # leave "closed" below this (hysteresis)
+    t_half: float = 0.07  # "half closed" at or above this when not closed
     both_eyes: bool = True  # False: either eye closing counts (winks too)
     min_closed_frames: int = 1
     min_closed_ms: float = 0.0

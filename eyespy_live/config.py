@@ -62,16 +62,16 @@ class VisionConfig:
 @dataclass
 class BlinkConfig:
     t_closed: float = _opt(
-        0.25,
+        0.15,
         "P(closed) of both eyes (geometric mean) at or above which they count as closed",
         low=0,
         high=1,
     )
     t_open: float = _opt(
-        0.15, "P(closed) below which closed eyes count as open again", low=0, high=1
+        0.09, "P(closed) below which closed eyes count as open again", low=0, high=1
     )
     t_half: float = _opt(
-        0.12, "P(closed) at or above which open eyes count as half closed", low=0, high=1
+        0.07, "P(closed) at or above which open eyes count as half closed", low=0, high=1
     )
     both_eyes: bool = _opt(True, "a blink needs both eyes closed (false: winks count too)")
     min_closed_frames: int = _opt(1, "shortest blink in frames", low=1, high=1000)

@@ -77,7 +77,7 @@ def test_metrics():
 def test_a_layout_string_names_each_stage_and_rejects_typos():
     from eyespy_live.train.model_layout import DEFAULT_LAYOUT, parse_layout
 
-    assert parse_layout("s,24,p,48,p,96") == ("s", 24, "p", 48, "p", 96) == DEFAULT_LAYOUT
-    assert parse_layout("8, p, d32") == (8, "p", "d32")
+    assert parse_layout("8,p,16,p,32,p,64") == (8, "p", 16, "p", 32, "p", 64) == DEFAULT_LAYOUT
+    assert parse_layout("s,24, p, d32") == ("s", 24, "p", "d32")
     with pytest.raises(ValueError, match="'q'"):
         parse_layout("16,q,32")

@@ -41,7 +41,13 @@ def small_subset(patches: datamod.PatchSet, per_class: int, seed: int) -> datamo
 
 
 def train(args: argparse.Namespace) -> dict:
-    from eyespy_live.train.model import TrainConfig, export_float, export_int8, train_model
+    from eyespy_live.train.model import (
+        TrainConfig,
+        export_float,
+        export_int8,
+        to_input,
+        train_model,
+    )
 
     started = time.time()
     patches = datamod.load_all(args.data, args.sources, cache_dir=args.cache)
@@ -58,6 +64,8 @@ def train(args: argparse.Namespace) -> dict:
                          augment_strength=args.augment, layout=layout,
                          verbose=2 if not args.quiet else 0)
     model = train_model(tr.patches, tr.labels, config, va.patches, va.labels)
+    val_accuracy = float(model.evaluate(to_input(va.patches), va.labels.astype(np.float32),
+                                        verbose=0)[1]) if len(va) else None
     out = Path(args.out)
     model_path = out / "eye_state_int8.tflite"
     export_int8(model, tr.patches, model_path, seed=args.seed)
@@ -70,6 +78,7 @@ def train(args: argparse.Namespace) -> dict:
         "train_patches": len(tr), "val_patches": len(va),
         "cew_faces_total": int(np.isin(tr.sources, ["cew_faces", "cew_faces_annot"]).sum()),
         "cew_faces_from_annotation": int((tr.sources == "cew_faces_annot").sum()),
+        "val_accuracy": val_accuracy,
         "train_seconds": round(time.time() - started, 1),
     }
     log.info("exported %s (%d bytes)", model_path, model_path.stat().st_size)
