@@ -45,7 +45,7 @@ def train(args: argparse.Namespace) -> dict:
         TrainConfig,
         export_float,
         export_int8,
-        to_input,
+        predict_float,
         train_model,
     )
 
@@ -64,8 +64,8 @@ def train(args: argparse.Namespace) -> dict:
                          augment_strength=args.augment, layout=layout,
                          verbose=2 if not args.quiet else 0)
     model = train_model(tr.patches, tr.labels, config, va.patches, va.labels)
-    val_accuracy = float(model.evaluate(to_input(va.patches), va.labels.astype(np.float32),
-                                        verbose=0)[1]) if len(va) else None
+    val_accuracy = (float(((predict_float(model, va.patches) >= 0.5) == va.labels).mean())
+                    if len(va) else None)
     out = Path(args.out)
     model_path = out / "eye_state_int8.tflite"
     export_int8(model, tr.patches, model_path, seed=args.seed)
