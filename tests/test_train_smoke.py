@@ -28,3 +28,17 @@ def test_smoke_training_exports_a_loadable_int8_model(shared_data, tmp_path):
     assert 0.0 <= p <= 1.0
     # the float twin is written to the work folder for side-by-side reporting
     assert (tmp_path / "c" / "eye_state_float32.tflite").is_file()
+
+
+def test_the_same_seed_and_data_give_the_same_model_bytes(shared_data, tmp_path):
+    from eyespy_live.train.__main__ import main
+
+    blobs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        assert main(["--data", str(shared_data), "--out", str(out), "--cache",
+                     str(tmp_path / "cache"), "--work", str(out), "--sources", "cew_patches",
+                     "--limit", "32", "--epochs", "1", "--steps", "3", "--no-eval",
+                     "--quiet"]) == 0
+        blobs.append((out / "eye_state_int8.tflite").read_bytes())
+    assert blobs[0] == blobs[1]
