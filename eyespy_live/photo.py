@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from eyespy_live.blink import BlinkSettings
+from eyespy_live.cull.raw import embedded_previews
 from eyespy_live.pipeline import FaceReading, PhotoVerdict, photo_verdict
 from eyespy_live.sources.base import Frame, valid_image
 from eyespy_live.sources.imagesize import oversized
@@ -178,36 +179,17 @@ def orient(image: np.ndarray, orientation: int) -> np.ndarray:
     return op(image) if op else image
 
 
-def embedded_jpeg(raw: bytes) -> bytes | None:
-    """The largest JPEG preview embedded in a RAW file (every common RAW format has one)."""
-    best: tuple[int, int] | None = None  # (pixels, offset)
-    at = raw.find(b"\xff\xd8\xff")
-    while at != -1:
-        size = jpeg_size(raw, at)
-        if size is not None and (best is None or size[0] * size[1] > best[0]):
-            best = (size[0] * size[1], at)
-        at = raw.find(b"\xff\xd8\xff", at + 3)
-    if best is None:
-        return None
-    end = jpeg_end(raw, best[1])
-    return raw[best[1] : end] if end is not None else None
+def embedded_jpeg(raw: bytes) -> tuple[bytes, int] | None:
+    """The largest decodable JPEG preview in a RAW file, and the orientation to show it in.
 
-
-def jpeg_end(data: bytes, start: int = 0) -> int | None:
-    """Offset just past the JPEG starting at `start`: the first end marker after its header.
-
-    Header segments may hold a whole thumbnail JPEG (with its own end marker), but in the
-    entropy-coded data after start-of-scan a 0xFF byte is always stuffed (FF 00) or a restart
-    marker, so the first FF D9 there is the image's real end.
+    The same reader `cull` uses: the container's own IFDs first (never the lossless-JPEG
+    sensor data many RAWs also hold), a scan for JPEGs where those name none.
     """
-    scan = None
-    for marker, _, segment_end in _segments(data, start):
-        if marker == 0xDA:
-            scan = segment_end
-    if scan is None:
+    previews = embedded_previews(raw)
+    if not previews:
         return None
-    end = data.find(b"\xff\xd9", scan)
-    return None if end == -1 else end + 2
+    best = previews[0]
+    return bytes(raw[best.jpeg.offset : best.jpeg.offset + best.length]), best.orientation
 
 
 def looks_complete(data: bytes, name: str) -> bool:
@@ -245,11 +227,10 @@ def decode_photo(data: bytes, name: str = "photo", min_side: int = DETECT_MIN_SI
     from_raw = False
     orientation = 1
     if Path(name).suffix.lower() in RAW_SUFFIXES:
-        preview = embedded_jpeg(data)
-        if preview is None:
+        found = embedded_jpeg(data)
+        if found is None:
             raise PhotoError(f"{name}: no JPEG preview found in this RAW file")
-        orientation = _tiff_orientation(data) if data[:2] in (b"II", b"MM") else 1
-        data, from_raw = preview, True
+        (data, orientation), from_raw = found, True
     problem = oversized(data)
     if problem:
         raise PhotoError(f"{name}: {problem}")

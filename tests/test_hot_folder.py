@@ -224,3 +224,19 @@ def test_photos_filed_in_new_dated_subfolders_are_found(tmp_path, photos):
         assert watcher.names_within(2.5) == []  # past a full re-listing: nothing else
     finally:
         watcher.stop()
+
+
+def test_a_raw_plus_jpeg_pair_is_one_shot(tmp_path, photos):
+    from cull_helpers import lossless_sensor_stream, tiff_raw
+
+    watcher = Watcher(tmp_path)
+    try:
+        (tmp_path / "IMG_0001.JPG").write_bytes(photos["closed"])
+        raw = tiff_raw(photos["closed"], b"", 1, lossless_sensor_stream())
+        (tmp_path / "IMG_0001.NEF").write_bytes(raw)  # the same press of the shutter
+        (tmp_path / "IMG_0002.JPG").write_bytes(photos["open"])
+        names = [watcher.next().name for _ in range(2)]
+        assert names[0] in ("IMG_0001.JPG", "IMG_0001.NEF") and names[1] == "IMG_0002.JPG"
+        assert watcher.names_within(1.5) == []  # no second alert for IMG_0001
+    finally:
+        watcher.stop()

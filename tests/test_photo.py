@@ -106,7 +106,7 @@ def test_the_raw_preview_is_found_inside_a_raw_file(pair: Path, tmp_path: Path):
     header += struct.pack("<HHIHH", 0x0112, 3, 1, 1, 0) + struct.pack("<I", 0)
     sensor = np.random.default_rng(0).integers(0, 255, 200_000, dtype=np.uint8).tobytes()
     raw = header + thumbnail + sensor + preview + sensor[:1000]
-    assert embedded_jpeg(raw) == preview
+    assert embedded_jpeg(raw) == (preview, 1)
     path = tmp_path / "IMG_0001.CR2"
     path.write_bytes(raw)
     image, scale = load_photo(path)

@@ -62,6 +62,11 @@ def read_image(path: Path) -> np.ndarray | None:
     return image if valid_image(image) else None
 
 
+# Two files with one name but different extensions (IMG_0001.CR3 + IMG_0001.JPG) arriving
+# within this many seconds are one shot.
+PAIR_WINDOW_S = 60.0
+
+
 class FolderSource(FrameSource):
     scheme = "folder"
     description = "the images in a folder, in name order (folder:DIR)"
@@ -90,6 +95,7 @@ class FolderSource(FrameSource):
         self.last_activity = time.monotonic()
         self.may_idle = self.watch  # a quiet hot folder is not a stalled source
         self._tracker = ArrivalTracker(settle_s, max_wait_s)
+        self._judged_stems: dict[str, float] = {}  # "sub/IMG_0001" → when it was judged
         self._lister = FolderLister(self.path, depth)
         if self.watch and not existing:
             self._tracker.ignore(name for name, _ in self._lister.files(time.monotonic()))
@@ -182,9 +188,24 @@ class FolderSource(FrameSource):
             self._reject(name, str(exc).removeprefix(f"{name}: "))
             return None
         tracker.done(name)
+        if self._companion_of_judged(name):
+            return None
         if not complete:
             log.warning("%s never looked finished; judged as it is", name)
         return photo_frame(photo, ts=after.st_mtime, source=self.id, seq=seq, name=name)
+
+    def _companion_of_judged(self, name: str) -> bool:
+        """A camera set to RAW+JPEG writes two files per press of the shutter; the second
+        to arrive is the same photo and must not sound a second alert."""
+        now = time.monotonic()
+        stem = str(Path(name).with_suffix(""))
+        for old in [s for s, t in self._judged_stems.items() if now - t > PAIR_WINDOW_S]:
+            del self._judged_stems[old]
+        if stem in self._judged_stems:
+            log.info("%s: the other half of a RAW+JPEG pair already judged; skipped", name)
+            return True
+        self._judged_stems[stem] = now
+        return False
 
     def close(self) -> None:
         self._stop.set()
