@@ -1,6 +1,6 @@
 """Photometric and geometric augmentation of 24×24 eye patches (numpy + OpenCV only).
 
-What the live pipeline meets and a dataset does not show enough of: dim or harsh light,
+What the live pipeline meets and a dataset does not show enough of: dim, overexposed or harsh light,
 soft focus and motion blur, an eye crop placed a little off (detector keypoints wander by
 ~0.1 inter-eye distance), a slightly wrong scale or tilt, sensor noise and JPEG artefacts.
 """
@@ -58,6 +58,13 @@ def augment_patch(patch: np.ndarray, rng: np.random.Generator, strength: float =
     if rng.random() < 0.5:
         gamma = float(np.exp(rng.normal(0.0, 0.35 * strength)))
         img = 255.0 * (img / 255.0) ** gamma
+    # Exposure: a dark room (down to ~1/4 of the light, with the noise a high ISO brings) or
+    # an overexposed, flash-lit face; without it the model calls dim open eyes closed.
+    if rng.random() < 0.3 * strength:
+        exposure = float(np.exp(rng.uniform(np.log(0.25), np.log(1.8))))
+        img = img * exposure + (rng.uniform(0, 40) if exposure > 1 else 0.0)
+        if exposure < 0.6:
+            img = img + rng.normal(0.0, rng.uniform(1, 4), img.shape)
     if rng.random() < 0.3 * strength:
         ramp = np.linspace(-1, 1, size, dtype=np.float32)
         direction = rng.uniform(0, 2 * np.pi)

@@ -89,8 +89,8 @@ def write_card(path: Path, report: dict) -> None:
         " glasses, real webcam, patches cut by our detector from every labelled frame) and the"
         " EyeBlink8 blink clips (every frame, through our detector).",
         "- Augmentation: shift ±12 %, scale 0.85–1.2, tilt ±12°, mirror, resolution loss,"
-        " Gaussian / motion blur, contrast, brightness, gamma, side-light gradient, noise,"
-        " JPEG quality 25–85.",
+        " Gaussian / motion blur, contrast, brightness, gamma, exposure ×0.25–1.8 (with"
+        " high-ISO noise when dark), side-light gradient, noise, JPEG quality 25–85.",
         "",
         "## Metrics (int8 model; threshold 0.5; 95 % bootstrap intervals over groups)",
         "",
@@ -209,6 +209,11 @@ def write_card(path: Path, report: dict) -> None:
         "| `s,24,p,48,p,96` (space-to-depth), 100 | ~32 | 95.6 % | lost 3 of the 11 low-fps"
         " webcam blinks the others find |",
         "| **`8,p,16,p,32,p,64`, 100 (shipped)** | ~34 | 95.7 % | |",
+        "",
+        "The exposure augmentation was added last, on the shipped layout: validation 96.87 %"
+        " → 96.67 % (2 of 1,022 patches), dim eyes 89.8 % → 95.6 %, overexposed 91.0 % →"
+        " 94.4 %, motion blur 94.3 % → 92.7 % (robustness table below), webcam blink counts"
+        " unchanged; kept for the exposure gain.",
         "",
         "(Those runs used eye crops cut before BlazeFace's fallback border was widened; the"
         f" shipped model was then retrained by the default command on today's crops: validation"
