@@ -14,7 +14,6 @@ and hot-folder sources and by `cull`.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import cv2
 import numpy as np
 
 from eyespy_live.blink import BlinkSettings
+from eyespy_live.cull.jpeg import apply_orientation, jpeg_info
 from eyespy_live.cull.raw import embedded_previews
 from eyespy_live.pipeline import FaceReading, PhotoVerdict, photo_verdict
 from eyespy_live.sources.base import Frame, valid_image
@@ -97,86 +97,22 @@ class LoadedPhoto:
         return self._gray[factor]
 
 
-# -- JPEG structure, read without decoding -----------------------------------------------
-
-
-def _segments(data: bytes, start: int = 0):
-    """(marker, payload_start, payload_end) of the header segments of the JPEG at `start`."""
-    i = start + 2
-    n = len(data)
-    while i + 4 <= n:
-        if data[i] != 0xFF:
-            return
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            i += 2
-            continue
-        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
-        if length < 2 or i + 2 + length > n:
-            return
-        yield marker, i + 4, i + 2 + length
-        if marker in (0xDA, 0xD9):  # start of scan: the header is over
-            return
-        i += 2 + length
+# -- JPEG structure, read without decoding (cull.jpeg's parser) -----------------------------
 
 
 def jpeg_size(data: bytes, start: int = 0) -> tuple[int, int] | None:
     """(width, height) from the JPEG's frame header, or None if it has none."""
-    if data[start : start + 3] != b"\xff\xd8\xff":
-        return None
-    for marker, a, b in _segments(data, start):
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCF):
-            if b - a < 5:
-                return None
-            height, width = struct.unpack(">HH", data[a + 1 : a + 5])
-            return (width, height) if width and height else None
-    return None
-
-
-def _tiff_orientation(tiff: bytes) -> int:
-    """Orientation tag (0x0112) of IFD0 in a TIFF structure (an EXIF block, or a RAW file)."""
-    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
-        return 1
-    endian = "<" if tiff[:2] == b"II" else ">"
-    (ifd,) = struct.unpack(endian + "I", tiff[4:8])
-    if ifd + 2 > len(tiff):
-        return 1
-    (count,) = struct.unpack(endian + "H", tiff[ifd : ifd + 2])
-    for k in range(count):
-        entry = ifd + 2 + 12 * k
-        if entry + 12 > len(tiff):
-            break
-        tag, kind = struct.unpack(endian + "HH", tiff[entry : entry + 4])
-        if tag == 0x0112 and kind == 3:
-            (value,) = struct.unpack(endian + "H", tiff[entry + 8 : entry + 10])
-            return value if 1 <= value <= 8 else 1
-    return 1
+    info = jpeg_info(data, start, last_eoi=True)
+    return (info.width, info.height) if info is not None and info.width and info.height else None
 
 
 def exif_orientation(data: bytes, start: int = 0) -> int:
     """EXIF orientation (1..8) of a JPEG; 1 when absent or unreadable."""
-    for marker, a, b in _segments(data, start):
-        if marker == 0xE1 and data[a : a + 6] == b"Exif\x00\x00":
-            return _tiff_orientation(data[a + 6 : b])
-    return 1
+    info = jpeg_info(data, start, last_eoi=True)
+    return info.orientation if info is not None else 1
 
 
-def orient(image: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn a decoded image upright as EXIF `orientation` says."""
-    ops = {
-        2: lambda im: cv2.flip(im, 1),
-        3: lambda im: cv2.rotate(im, cv2.ROTATE_180),
-        4: lambda im: cv2.flip(im, 0),
-        5: lambda im: cv2.flip(cv2.rotate(im, cv2.ROTATE_90_CLOCKWISE), 1),
-        6: lambda im: cv2.rotate(im, cv2.ROTATE_90_CLOCKWISE),
-        7: lambda im: cv2.flip(cv2.rotate(im, cv2.ROTATE_90_COUNTERCLOCKWISE), 1),
-        8: lambda im: cv2.rotate(im, cv2.ROTATE_90_COUNTERCLOCKWISE),
-    }
-    op = ops.get(orientation)
-    return op(image) if op else image
+orient = apply_orientation  # turn a decoded image upright as EXIF orientation says
 
 
 def embedded_jpeg(raw: bytes) -> tuple[bytes, int] | None:
@@ -234,15 +170,16 @@ def decode_photo(data: bytes, name: str = "photo", min_side: int = DETECT_MIN_SI
     problem = oversized(data)
     if problem:
         raise PhotoError(f"{name}: {problem}")
-    size = jpeg_size(data)
+    info = jpeg_info(data, last_eoi=True)
+    size = (info.width, info.height) if info is not None and info.width and info.height else None
     if size is None:  # not a JPEG: decode fully, no reduction available
         image = _imdecode(data, cv2.IMREAD_COLOR)
         if not valid_image(image):
             raise PhotoError(f"{name}: not a readable image")
         scale = PhotoScale(1, (image.shape[1], image.shape[0]))
         return LoadedPhoto(image, scale, None)
-    if not from_raw:
-        orientation = exif_orientation(data)
+    if not from_raw and info is not None:
+        orientation = info.orientation
     factor = reduction_for(size, min_side)
     image = _imdecode(data, _REDUCED_COLOR[factor] | cv2.IMREAD_IGNORE_ORIENTATION)
     if not valid_image(image):

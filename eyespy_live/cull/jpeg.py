@@ -68,6 +68,7 @@ def jpeg_info(
     orientation = 1
     multi_picture = False
     mpf_images: tuple[tuple[int, int], ...] = ()
+    seen_exif = False
     while pos + 4 <= end_of_data:
         if buf[pos] != 0xFF:
             return None
@@ -86,7 +87,9 @@ def jpeg_info(
         if pos + 2 + length > end_of_data:
             break  # the data stops inside a header segment
         segment = buf[pos + 4 : pos + 2 + length]
-        if marker == 0xE1 and segment[:6] == b"Exif\x00\x00":
+        if marker == 0xE1 and segment[:6] == b"Exif\x00\x00" and not seen_exif:
+            # the first EXIF block counts, as in other readers, when an editor added a second
+            seen_exif = True
             orientation = tiff_orientation(segment[6:]) or 1
         elif marker == 0xE2 and segment[:4] == b"MPF\x00":
             multi_picture = True
