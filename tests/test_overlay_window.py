@@ -7,7 +7,6 @@ here, and reads the screen back with `xwd` to look for the RETAKE banner's colou
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from endpoints import rebind
+from endpoints import flood_while_paused, rebind
 from xscreen import screenshot, start_window, xvfb
 
 from eyespy_live.alerts.overlay import BACKGROUND, BANNER_RETAKE
@@ -215,15 +214,7 @@ def test_events_lost_while_the_overlay_was_stalled_are_reported(display, endpoin
             "the overlay to connect",
             poke=lambda: publisher.publish("status", status, source="t", capture_ts=0.0),
         )
-        os.kill(overlay.pid, signal.SIGSTOP)  # a subscriber that cannot keep up
-        try:
-            blob = bytes(4096)
-            for number in range(5000):  # ~20 MB: far beyond the socket buffers and the HWM
-                publisher.publish(
-                    "preview", {"frame": number}, source="t", capture_ts=0.0, attachment=blob
-                )
-        finally:
-            os.kill(overlay.pid, signal.SIGCONT)
+        flood_while_paused(publisher, overlay.pid)
         end = time.monotonic() + 30
         while "dropped (seq gap)" not in log_path.read_text() and time.monotonic() < end:
             publisher.publish("status", status, source="t", capture_ts=0.0)

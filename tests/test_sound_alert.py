@@ -7,7 +7,6 @@ and that aplay accepted the file.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import wave
 from pathlib import Path
 
 import pytest
-from endpoints import rebind
+from endpoints import flood_while_paused, rebind
 
 from eyespy_live.alerts import AlertError
 from eyespy_live.alerts.sound import CoolDown, alert_reason, check_wav, player_command, write_tone
@@ -162,15 +161,7 @@ def test_dropped_events_are_reported_when_the_subscriber_falls_behind(sound, end
     try:
         alerts = sound()
         alerts.connect(publisher)
-        os.kill(alerts.process.pid, signal.SIGSTOP)  # a subscriber that cannot keep up
-        try:
-            blob = bytes(4096)
-            for number in range(5000):  # ~20 MB: far beyond the socket buffers and the HWM
-                publisher.publish(
-                    "preview", {"frame": number}, source="t", capture_ts=0.0, attachment=blob
-                )
-        finally:
-            os.kill(alerts.process.pid, signal.SIGCONT)
+        flood_while_paused(publisher, alerts.process.pid)
         wait_for(
             lambda: "dropped (seq gap)" in alerts.log(),
             poke=lambda: shot(publisher, "keep"),
