@@ -161,6 +161,9 @@ class FolderSource(FrameSource):
         """
         if not settled and not (path.suffix.lower() in JPEG_SUFFIXES and _ends_jpeg(path)):
             return None
+        if self._pair_already_judged(name):  # before reading it: nothing to decode twice
+            tracker.done(name)
+            return None
         try:
             before = path.stat()
         except OSError:
@@ -188,27 +191,29 @@ class FolderSource(FrameSource):
             self._reject(name, str(exc).removeprefix(f"{name}: "))
             return None
         tracker.done(name)
-        if self._companion_of_judged(name):
-            return None
+        self._judged_stems[_stem(name)] = time.monotonic()
         if not complete:
             log.warning("%s never looked finished; judged as it is", name)
         return photo_frame(photo, ts=after.st_mtime, source=self.id, seq=seq, name=name)
 
-    def _companion_of_judged(self, name: str) -> bool:
-        """A camera set to RAW+JPEG writes two files per press of the shutter; the second
-        to arrive is the same photo and must not sound a second alert."""
+    def _pair_already_judged(self, name: str) -> bool:
+        """A camera set to RAW+JPEG writes two files per press of the shutter; once one of
+        them is judged, the other is the same photo and must not sound a second alert."""
         now = time.monotonic()
-        stem = str(Path(name).with_suffix(""))
         for old in [s for s, t in self._judged_stems.items() if now - t > PAIR_WINDOW_S]:
             del self._judged_stems[old]
-        if stem in self._judged_stems:
+        if _stem(name) in self._judged_stems:
             log.info("%s: the other half of a RAW+JPEG pair already judged; skipped", name)
             return True
-        self._judged_stems[stem] = now
         return False
 
     def close(self) -> None:
         self._stop.set()
+
+
+def _stem(name: str) -> str:
+    """"sub/IMG_0001.CR3" → "sub/IMG_0001": what the two files of a RAW+JPEG pair share."""
+    return str(Path(name).with_suffix(""))
 
 
 def _ends_jpeg(path: Path) -> bool:
