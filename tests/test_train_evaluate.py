@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from eyespy_live.train.evaluate import folder_label, main, summarise_verdicts
+from eyespy_live.train.evaluate import NO_FACE, folder_label, main, summarise_verdicts
 
 
 def _copy_some(source: Path, target: Path, count: int) -> None:
@@ -50,9 +50,12 @@ def test_photo_verdict_summary_counts_check_apart():
         {"photo": "c", "label": 0, "verdict": "keep"},
         {"photo": "d", "label": 0, "verdict": "check"},
         {"photo": "e", "label": None, "verdict": "keep"},
+        {"photo": "cat", "label": NO_FACE, "verdict": "check"},
+        {"photo": "dog", "label": NO_FACE, "verdict": "keep"},
     ]
     summary = summarise_verdicts(verdicts)
     assert (summary["n"], summary["judged"], summary["right"], summary["check"]) == (4, 3, 2, 1)
+    assert (summary["no_face"], summary["no_face_right"]) == (2, 1)
     assert summary["wrong"] == ["b"]
     assert abs(summary["accuracy_judged"] - 2 / 3) < 1e-9
 

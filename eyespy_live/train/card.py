@@ -141,6 +141,8 @@ def write_card(path: Path, report: dict) -> None:
             lines.append(f"- {title}: {p['right']}/{p['judged']} judged right ="
                          f" **{_pct(p['accuracy_judged'])}**; {p['check']} of {p['n']} sent to"
                          " \"check\" (no face found, faces too small or unreadable)."
+                         + (f" Images without a face ({p['no_face']}) said \"check\":"
+                            f" {p['no_face_right']}." if p.get("no_face") else "")
                          + (" Wrong: " + ", ".join(f"`{w}`" for w in p["wrong"][:10]) + "."
                             if p["wrong"] else ""))
     rob = report.get("robustness")

@@ -42,6 +42,9 @@ HELD_OUT_SOURCES = ("focus_webcam", "eyeblink8")
 # nearly-closed eyes (laughing, grimace) are left out of the labelled set.
 OPEN_PHOTO_DIRS = ("photos/face_recognition_open", "photos/web_misc", "photos/dlib_groups")
 AMBIGUOUS_PHOTOS = {"2008_007676.jpg", "2008_002506.jpg"}
+# Images with no face at all: the right answer is "check: no face found", not an eye verdict.
+NO_FACE_PHOTOS = {"cat.jpg", "potato.jpg", "dogs.jpg"}
+NO_FACE = -1  # the label of such a photo
 
 
 def default_cache() -> Path:
@@ -174,7 +177,8 @@ def clip_recall(patches: datamod.PatchSet, scores: np.ndarray, threshold: float)
 
 
 def face_photos(data: Path) -> list[tuple[str, np.ndarray, int | None]]:
-    """(name, image, label-or-None) for the photo-level check. Label: any closed face."""
+    """(name, image, label-or-None) for the photo-level check. Label: any closed face; None
+    for an ambiguous photo; NO_FACE for an image without a face."""
     photos = []
     for rel in OPEN_PHOTO_DIRS:
         folder = Path(data) / rel
@@ -183,7 +187,8 @@ def face_photos(data: Path) -> list[tuple[str, np.ndarray, int | None]]:
                 continue
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is not None:
-                label = None if path.name in AMBIGUOUS_PHOTOS else 0
+                label = (None if path.name in AMBIGUOUS_PHOTOS
+                         else NO_FACE if path.name in NO_FACE_PHOTOS else 0)
                 photos.append((f"{rel}/{path.name}", image, label))
     pair = Path(data) / "photos" / "dryeye_pair"
     for name, label in (("eyes_open.jpg", 0), ("eyes_closed.jpg", 1)):
@@ -223,12 +228,16 @@ def product_photo_verdicts(photos, model: Path) -> list[dict]:
 
 
 def summarise_verdicts(verdicts: list[dict]) -> dict:
-    """Right / wrong among the photos given a keep-or-closed verdict; "check" counted apart."""
-    labelled = [v for v in verdicts if v["label"] is not None]
+    """Right / wrong among the photos given a keep-or-closed verdict; "check" counted apart,
+    and images without a face counted on their own (right when nothing was judged)."""
+    no_face = [v for v in verdicts if v["label"] == NO_FACE]
+    labelled = [v for v in verdicts if v["label"] is not None and v["label"] != NO_FACE]
     judged = [v for v in labelled if v["verdict"] in ("keep", "closed")]
     right = sum((v["verdict"] == "closed") == bool(v["label"]) for v in judged)
     return {"n": len(labelled), "judged": len(judged), "right": int(right),
             "check": len(labelled) - len(judged),
+            "no_face": len(no_face),
+            "no_face_right": sum(v["verdict"] == "check" for v in no_face),
             "accuracy_judged": right / max(1, len(judged)),
             "accuracy_all": right / max(1, len(labelled)),
             "wrong": [v["photo"] for v in judged if (v["verdict"] == "closed") != bool(v["label"])]}
@@ -432,6 +441,9 @@ def print_report(report: dict, out=sys.stdout) -> None:
             print(f"photo verdicts through the product path, {title}: {p['right']}/"
                   f"{p['judged']} judged right = {100 * p['accuracy_judged']:.2f}%; "
                   f"{p['check']} of {p['n']} sent to check", file=out)
+            if p.get("no_face"):
+                print(f"  images without a face said \"check\": {p['no_face_right']}/"
+                      f"{p['no_face']}", file=out)
             for wrong in p["wrong"][:12]:
                 print(f"  wrong: {wrong}", file=out)
     if "robustness" in report:
