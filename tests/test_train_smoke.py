@@ -47,3 +47,38 @@ def test_the_same_seed_and_data_give_the_same_model(shared_data, tmp_path):
                      "--quiet"]) == 0
         answers.append(TFLiteScorer(out / "eye_state_int8.tflite").score(sample))
     assert len(sample) > 50 and np.array_equal(answers[0], answers[1])
+
+
+def test_a_teacher_is_trained_saved_and_reused(shared_data, tmp_path):
+    """`--teacher-layout` trains the larger model first and keeps it; `--teacher` reuses it."""
+    from eyespy_live.train.__main__ import main
+
+    common = ["--data", str(shared_data), "--cache", str(tmp_path / "cache"), "--sources",
+              "cew_patches", "--limit", "32", "--epochs", "1", "--steps", "2", "--no-eval",
+              "--quiet"]
+    work = tmp_path / "work"
+    assert main([*common, "--out", str(tmp_path / "a"), "--work", str(work),
+                 "--teacher-layout", "8,p,8", "--teacher-epochs", "1"]) == 0
+    assert (work / "teacher.keras").is_file()
+    assert main([*common, "--out", str(tmp_path / "b"), "--work", str(tmp_path / "w2"),
+                 "--teacher", str(work / "teacher.keras")]) == 0
+    assert (tmp_path / "b" / "eye_state_int8.tflite").is_file()
+
+
+def test_the_student_learns_what_the_teacher_says():
+    """With the hard labels weighted 0, a teacher that calls every patch closed is all the
+    student hears: after a short run it calls open and closed patches alike closed."""
+    import tensorflow as tf
+
+    from eyespy_live.train.model import TrainConfig, predict_float, train_model
+
+    inputs = tf.keras.Input((24, 24, 1))
+    always_closed = tf.keras.Model(inputs, tf.keras.layers.Lambda(
+        lambda t: tf.ones_like(t[:, :1, 0, 0]))(inputs))
+    rng = np.random.default_rng(0)
+    patches = rng.integers(0, 255, (64, 24, 24), dtype=np.uint8)
+    labels = np.zeros(64, np.int64)  # every hard label says "open"
+    config = TrainConfig(epochs=1, steps_per_epoch=40, layout=(4, "p", 8), label_weight=0.0,
+                         verbose=0)
+    student = train_model(patches, labels, config, teacher=always_closed)
+    assert (predict_float(student, patches) > 0.5).all()

@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,9 @@ def train(args: argparse.Namespace) -> dict:
         TrainConfig,
         export_float,
         export_int8,
+        load_model,
         predict_float,
+        save_model,
         train_model,
     )
 
@@ -63,9 +66,27 @@ def train(args: argparse.Namespace) -> dict:
     config = TrainConfig(epochs=args.epochs, seed=args.seed, steps_per_epoch=args.steps,
                          augment_strength=args.augment, layout=layout,
                          verbose=2 if not args.quiet else 0)
-    model = train_model(tr.patches, tr.labels, config, va.patches, va.labels)
-    val_accuracy = (float(((predict_float(model, va.patches) >= 0.5) == va.labels).mean())
-                    if len(va) else None)
+
+    def val_accuracy(model) -> float | None:
+        if not len(va):
+            return None
+        return float(((predict_float(model, va.patches) >= 0.5) == va.labels).mean())
+
+    teacher, teacher_info = None, {}
+    if args.teacher:
+        teacher = load_model(args.teacher)
+        teacher_info = {"teacher": str(args.teacher)}
+    elif args.teacher_layout:
+        teacher_config = replace(config, layout=parse_layout(args.teacher_layout),
+                                 epochs=args.teacher_epochs, dropout=0.3)
+        teacher = train_model(tr.patches, tr.labels, teacher_config, va.patches, va.labels)
+        save_model(teacher, Path(args.work) / "teacher.keras")
+        teacher_info = {"teacher_layout": args.teacher_layout,
+                        "teacher_epochs": args.teacher_epochs}
+    if teacher is not None:
+        teacher_info["teacher_val_accuracy"] = val_accuracy(teacher)
+        log.info("teacher: validation accuracy %s", teacher_info["teacher_val_accuracy"])
+    model = train_model(tr.patches, tr.labels, config, va.patches, va.labels, teacher=teacher)
     out = Path(args.out)
     model_path = out / "eye_state_int8.tflite"
     export_int8(model, tr.patches, model_path, seed=args.seed)
@@ -78,7 +99,7 @@ def train(args: argparse.Namespace) -> dict:
         "train_patches": len(tr), "val_patches": len(va),
         "cew_faces_total": int(np.isin(tr.sources, ["cew_faces", "cew_faces_annot"]).sum()),
         "cew_faces_from_annotation": int((tr.sources == "cew_faces_annot").sum()),
-        "val_accuracy": val_accuracy,
+        "val_accuracy": val_accuracy(model), **teacher_info,
         "train_seconds": round(time.time() - started, 1),
     }
     log.info("exported %s (%d bytes)", model_path, model_path.stat().st_size)
@@ -103,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layout", default=",".join(str(v) for v in DEFAULT_LAYOUT),
                         help="stages: conv widths, p = 2×2 max-pool, s = space-to-depth, dN = "
                              "depthwise-separable, e.g. s,24,p,48,p,96")
+    parser.add_argument("--teacher-layout", default="",
+                        help="distil from a larger float model of this layout, trained first "
+                             "(saved as teacher.keras in --work); empty: no teacher")
+    parser.add_argument("--teacher-epochs", type=int, default=60)
+    parser.add_argument("--teacher", type=Path, default=None,
+                        help="a saved teacher.keras to distil from instead of training one")
     parser.add_argument("--limit", type=int, default=0,
                         help="smoke run: at most this many patches per class")
     parser.add_argument("--no-eval", action="store_true", help="skip evaluation and card")

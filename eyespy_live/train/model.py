@@ -31,8 +31,6 @@ def set_seeds(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-
-
 def build_model(layout: tuple = DEFAULT_LAYOUT, dropout: float = 0.2):
     """3×3 conv (or "dN": depthwise 3×3 then 1×1 to N) + batch-norm + ReLU stages, global
     average pooling, one sigmoid unit."""
@@ -74,6 +72,10 @@ class TrainConfig:
     layout: tuple = DEFAULT_LAYOUT
     steps_per_epoch: int | None = None  # None: one pass over the training data
     verbose: int = 2
+    dropout: float = 0.2
+    # Distillation: the share of the hard label in the target; the rest is the teacher's
+    # P(closed) on the same augmented patch (only used when a teacher is given).
+    label_weight: float = 0.5
 
 
 def to_input(patches: np.ndarray) -> np.ndarray:
@@ -82,16 +84,22 @@ def to_input(patches: np.ndarray) -> np.ndarray:
 
 def train_model(x_train: np.ndarray, y_train: np.ndarray, config: TrainConfig,
                 x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-                sample_weight: np.ndarray | None = None):
-    """Train on uint8 patches with fresh augmentation every epoch; returns the Keras model."""
+                sample_weight: np.ndarray | None = None, teacher=None):
+    """Train on uint8 patches with fresh augmentation every epoch; returns the Keras model.
+
+    With a `teacher` (a larger trained Keras model) the targets are softened by what it says
+    about each augmented patch: the small model learns which patches are borderline (a
+    squint, a blurred half blink) instead of only the hard 0/1 label.
+    """
     tf = _tf()
     set_seeds(config.seed)
-    model = build_model(config.layout)
+    model = build_model(config.layout, config.dropout)
     steps = config.steps_per_epoch or max(1, int(np.ceil(len(x_train) / config.batch_size)))
     schedule = tf.keras.optimizers.schedules.CosineDecay(
         config.learning_rate, decay_steps=max(1, steps * config.epochs), alpha=0.02)
     model.compile(optimizer=tf.keras.optimizers.Adam(schedule),
-                  loss=tf.keras.losses.BinaryCrossentropy(label_smoothing=0.02),
+                  loss=tf.keras.losses.BinaryCrossentropy(
+                      label_smoothing=0.02 if teacher is None else 0.0),
                   metrics=["accuracy", tf.keras.metrics.AUC(name="auc")])
     rng = np.random.default_rng(config.seed)
     weights = (np.ones(len(x_train), np.float64) if sample_weight is None
@@ -101,8 +109,12 @@ def train_model(x_train: np.ndarray, y_train: np.ndarray, config: TrainConfig,
     def batches():
         while True:
             idx = rng.choice(len(x_train), size=config.batch_size, p=probs)
-            xb = augment_batch(x_train[idx], rng, config.augment_strength)
-            yield to_input(xb), y_train[idx].astype(np.float32)[:, None]
+            xb = to_input(augment_batch(x_train[idx], rng, config.augment_strength))
+            yb = y_train[idx].astype(np.float32)[:, None]
+            if teacher is not None:
+                soft = teacher(xb, training=False).numpy()
+                yb = config.label_weight * yb + (1.0 - config.label_weight) * soft
+            yield xb, yb
 
     signature = (tf.TensorSpec((None, PATCH_SIZE, PATCH_SIZE, 1), tf.float32),
                  tf.TensorSpec((None, 1), tf.float32))
@@ -113,6 +125,16 @@ def train_model(x_train: np.ndarray, y_train: np.ndarray, config: TrainConfig,
     model.fit(dataset, epochs=config.epochs, steps_per_epoch=steps,
               validation_data=validation, verbose=config.verbose)
     return model
+
+
+def save_model(model, path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+
+
+def load_model(path: Path):
+    return _tf().keras.models.load_model(Path(path), compile=False)
 
 
 def predict_float(model, patches: np.ndarray) -> np.ndarray:
