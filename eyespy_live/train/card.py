@@ -37,7 +37,8 @@ def write_card(path: Path, report: dict) -> None:
         "",
         "## What it is",
         "",
-        f"A small CNN (space-to-depth, then 3×3 conv + batch-norm + ReLU stages with max-pools,"
+        "A small CNN (" + ("space-to-depth, then " if "s" in str(t.get("layout", "")).split(",")
+                           else "") + "3×3 conv + batch-norm + ReLU stages with max-pools,"
         f" global average pooling, sigmoid; layout `{t.get('layout')}`),"
         f" full-integer int8 TFLite, {report.get('model_bytes', 0)} bytes. Input [1,24,24,1] int8"
         " quantised from pixel/255 (a grayscale eye patch cut by `eyespy_live.vision.eyecrop`,"
@@ -73,6 +74,16 @@ def write_card(path: Path, report: dict) -> None:
         f" {t.get('val_patches')} validation patches; {t.get('epochs')} epochs, seed"
         f" {t.get('seed')}, {t.get('train_seconds')} s on CPU).",
         "",
+    ]
+    if t.get("teacher_layout"):
+        lines += [
+            f"Distilled: a float teacher (layout `{t['teacher_layout']}`, {t.get('teacher_epochs')}"
+            f" epochs, validation accuracy {_pct(t.get('teacher_val_accuracy'))}) is trained"
+            " first on the same patches; the small model's target for each augmented patch is"
+            " ½ its label + ½ the teacher's P(closed) on that same patch.",
+            "",
+        ]
+    lines += [
         "- **CEW** (Closed Eyes In the Wild, research use, NUAA): the 24×24 eye patches *and*"
         " the same faces re-cut by our own BlazeFace detector + `eyecrop` (faces upscaled 4×;"
         f" where BlazeFace finds no face — {t.get('cew_faces_from_annotation', 'some')} of"
@@ -211,18 +222,35 @@ def write_card(path: Path, report: dict) -> None:
         "| `s,24,p,48,p,96` (space-to-depth), 100 | ~32 | 95.6 % | lost 3 of the 11 low-fps"
         " webcam blinks the others find |",
         "| **`8,p,16,p,32,p,64`, 100 (shipped)** | ~34 | 95.7 % | |",
+        "| `24,24,p,48,48,p,96,96,p,192` float, 60 (a teacher) | — (≈30× the arithmetic) |"
+        " 96.58 % | capacity test; over the time budget |",
+        "| `8,p,16,p,32,p,64`, 100, distilled from that teacher | ~34 | 96.48 % | not shipped:"
+        " no gain on validation |",
+        "",
+        "The teacher was a capacity test: a network with about thirty times the arithmetic"
+        " reaches the same validation accuracy as the shipped small one (96.58 % against"
+        " 96.67 %), so the ceiling near 97 % is the data — one photo per person, labels that are"
+        " a judgement call for squints and half-closed eyes (see misclassified.html) — not the"
+        " model's size. The small model distilled from it (`--teacher-layout`, target ½ label"
+        " + ½ the teacher's P(closed) on the same augmented patch) tied the shipped one on"
+        " validation (int8: accuracy 96.58 % against 96.77 %, AUC 0.9952 against 0.9950,"
+        " log-loss 0.093 against 0.091), and it missed one more low-fps webcam blink at the"
+        " live thresholds, so it was not shipped; the option stays in the training command."
+        " (On the CEW test split it scored 97.32 % against 96.92 %, well inside each other's"
+        " intervals; the test split does not choose.)",
         "",
         "The exposure augmentation was added last, on the shipped layout: validation 96.87 %"
         " → 96.67 % (2 of 1,022 patches), dim eyes 89.8 % → 95.6 %, overexposed 91.0 % →"
         " 94.4 %, motion blur 94.3 % → 92.7 % (robustness table below), webcam blink counts"
         " unchanged; kept for the exposure gain.",
         "",
-        "(Those runs used eye crops cut before BlazeFace's fallback border was widened; the"
-        f" shipped model was then retrained by the default command on today's crops: validation"
-        f" accuracy {_pct(t.get('val_accuracy'))}.) The last two tie on validation; the"
-        " space-to-depth one was dropped because blink recall on the focus_webcam video fell,"
-        " so for that one choice the webcam video acted as a validation set and its figures"
-        " above are not fully held out.",
+        "(The layout runs used eye crops cut before BlazeFace's fallback border was widened;"
+        f" the shipped model was then trained by the default command on today's crops:"
+        f" validation accuracy {_pct(t.get('val_accuracy'))}.) Space-to-depth and the plain"
+        " layout tied on validation; the space-to-depth one was dropped because blink recall"
+        " on the focus_webcam video fell, so for that one choice (and for the live thresholds)"
+        " the webcam video acted as a validation set and its figures above are not fully held"
+        " out.",
         "Training is deterministic: two runs with the same seed give byte-identical .tflite"
         " files (checked on a short run).",
         "",
