@@ -302,3 +302,16 @@ def test_end_to_end_a_closed_eyes_photo_in_the_hot_folder_sounds_once(
     log = alerts.stop()
     assert "play: shot IMG_0002.JPG: retake" in log
     assert log.count("play:") == 1, "the open-eyed shot is a keep: no sound"
+
+
+def test_a_service_stop_ends_with_the_summary_line(sound, endpoint):
+    """systemd stops with SIGTERM: the loop ends between events and still reports."""
+    publisher = Publisher(endpoint)
+    try:
+        alerts = sound()
+        alerts.connect(publisher)
+        alerts.process.send_signal(signal.SIGTERM)
+        assert alerts.process.wait(timeout=20) == 0
+    finally:
+        publisher.close()
+    assert "played 0, failed 0, dropped 0" in alerts.stop()

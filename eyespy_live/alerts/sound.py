@@ -13,6 +13,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import time
 import wave
 from collections.abc import Callable, Iterable
@@ -217,12 +218,14 @@ class SoundAlerts:
         else:
             self.log(f"quiet (cool-down): {reason} (seq {event.get('seq')})")
 
-    def run(self, *, timeout_s: float = 0.0) -> int:
+    def run(self, *, timeout_s: float = 0.0, stop: threading.Event | None = None) -> int:
+        """Until `timeout_s` passes (0: no limit), `stop` is set or Ctrl-C; then a summary."""
         end = time.monotonic() + timeout_s if timeout_s > 0 else None
+        stop = stop or threading.Event()
         dropped = 0
         self.log(f"listening on {self.subscriber.endpoint} for {', '.join(self.kinds)}")
         try:
-            while end is None or time.monotonic() < end:
+            while not stop.is_set() and (end is None or time.monotonic() < end):
                 wait = 0.5 if end is None else max(0.0, min(0.5, end - time.monotonic()))
                 got = self.subscriber.receive(timeout_s=wait)
                 if got is not None:

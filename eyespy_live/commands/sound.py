@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from eyespy_live.alerts import AlertError
@@ -100,7 +102,12 @@ def run(args: argparse.Namespace) -> int:
             cooldown_s=args.cooldown,
             socket_options=client_options_from_args(args),
         )
-        return alerts.run(timeout_s=args.timeout)
+        # Ctrl-C or a service stop ends the loop between events, never inside one, so the
+        # summary line is always written.
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        return alerts.run(timeout_s=args.timeout, stop=stop)
     except AlertError as exc:
         print(f"eyespy sound: error: {exc}", file=sys.stderr)
         return 2
