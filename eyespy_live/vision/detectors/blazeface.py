@@ -232,38 +232,40 @@ class BlazeFaceDetector(FaceDetector):
         return faces
 
 
+def _clusters(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[list[int]]:
+    """Indices grouped by face: the strongest remaining box and every box overlapping it by at
+    least `iou_threshold`, strongest cluster first, strongest box first within it."""
+    order = [int(i) for i in np.argsort(-scores)]
+    clusters = []
+    while order:
+        best = order[0]
+        cluster = [i for i in order if i == best or _iou(boxes[best], boxes[i]) >= iou_threshold]
+        order = [i for i in order if i not in cluster]
+        clusters.append(cluster)
+    return clusters
+
+
 def _blend_overlapping(
     boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, iou_threshold: float
 ) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """One (box, eye points, score) per face: the score-weighted mean of every anchor that
-    overlaps the strongest one.
+    """One (box, eye points, score) per face: the score-weighted mean of its cluster.
 
     Neighbouring anchors each predict the face a little differently; their average is
     steadier than any single one (MediaPipe's own post-processing blends them the same
     way). The eye points matter most: the eye crop follows them.
     """
-    order = list(np.argsort(-scores))
     out = []
-    while order:
-        best = order[0]
-        cluster = [i for i in order if i == best or _iou(boxes[best], boxes[i]) >= iou_threshold]
-        order = [i for i in order if i not in cluster]
+    for cluster in _clusters(boxes, scores, iou_threshold):
         w = scores[cluster][:, None]
         box = (boxes[cluster] * w).sum(axis=0) / w.sum()
         eyes = (keypoints[cluster] * w[:, :, None]).sum(axis=0) / w.sum()
-        out.append((box, eyes, float(scores[best])))
+        out.append((box, eyes, float(scores[cluster[0]])))
     return out
 
 
 def _nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
     """Indices of the best box in each overlapping cluster, strongest first."""
-    order = list(np.argsort(-scores))
-    chosen: list[int] = []
-    while order:
-        best = order.pop(0)
-        chosen.append(int(best))
-        order = [i for i in order if _iou(boxes[best], boxes[i]) < iou_threshold]
-    return chosen
+    return [cluster[0] for cluster in _clusters(boxes, scores, iou_threshold)]
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
