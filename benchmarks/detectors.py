@@ -14,14 +14,17 @@ Times are relative to the Haar baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from eyespy_live.vision.faces import create_detector
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from dlib_landmarks import labelled_faces  # noqa: E402 - shared with the test suite
 
 DETECTORS = {
     "haar (baseline)": ("haar", {}),
@@ -37,22 +40,6 @@ def iou(a, b):
     iy = max(0, min(ay + ah, by + bh) - max(ay, by))
     inter = ix * iy
     return inter / float(aw * ah + bw * bh - inter)
-
-
-def labelled_faces(folder: Path):
-    for xml in ("training_with_face_landmarks.xml", "testing_with_face_landmarks.xml"):
-        for image in ET.parse(folder / xml).getroot().iter("image"):
-            boxes = []
-            for box in image.iter("box"):
-                parts = {int(p.get("name")): (int(p.get("x")), int(p.get("y"))) for p in box}
-                # iBUG 68: 36-41 is the eye on the image's left, 42-47 the other one.
-                eyes = (
-                    np.mean([parts[i] for i in range(36, 42)], axis=0),
-                    np.mean([parts[i] for i in range(42, 48)], axis=0),
-                )
-                xywh = tuple(int(box.get(k)) for k in ("left", "top", "width", "height"))
-                boxes.append((xywh, eyes))
-            yield folder / image.get("file"), boxes
 
 
 def main() -> None:

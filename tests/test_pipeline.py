@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from dlib_landmarks import labelled_faces
 
 from eyespy_live.blink import BlinkSettings
 from eyespy_live.events import FaceReport
@@ -86,36 +87,19 @@ def test_photo_detection_finds_small_faces_one_pass_misses(shared_data, detector
     assert len(set(boxes)) == len(boxes), "tiles overlap, but each face is reported once"
 
 
-def _landmark_eye_centres(shared_data):
-    """(photo, image-left eye centre, image-right eye centre) of every face dlib's 68-point
-    landmarks mark in the group photos (mean of points 36–41 and 42–47)."""
-    import xml.etree.ElementTree as ET
-
-    root = shared_data / "photos" / "dlib_groups"
-    for xml in ("training_with_face_landmarks.xml", "testing_with_face_landmarks.xml"):
-        for image in ET.parse(root / xml).getroot().iter("image"):
-            for box in image.iter("box"):
-                points = {int(p.get("name")): (float(p.get("x")), float(p.get("y")))
-                          for p in box.iter("part")}
-                left = np.mean([points[i] for i in range(36, 42)], axis=0)
-                right = np.mean([points[i] for i in range(42, 48)], axis=0)
-                yield root / image.get("file"), left, right
-
-
 def test_photo_eye_points_land_on_the_eyes_in_group_photos(shared_data, detector):
     """The eye crop follows the detector's eye points. In a whole-photo pass a group face is
     a few pixels of the detector's input and its points drift onto the brows (~0.1 of the
     eye distance, median); finding each face again in a region around it brings them back."""
     errors = []
-    photos: dict = {}
-    for path, left, right in _landmark_eye_centres(shared_data):
-        if path not in photos:
-            photos[path] = detector.detect_photo(cv2.imread(str(path)))
-        distance = float(np.linalg.norm(right - left))
-        errors.append(min(
-            (np.linalg.norm(np.subtract(f.eyes[0], left))
-             + np.linalg.norm(np.subtract(f.eyes[1], right))) / 2 / distance
-            for f in photos[path]))
+    for path, truth in labelled_faces(shared_data / "photos" / "dlib_groups"):
+        found = detector.detect_photo(cv2.imread(str(path)))
+        for _, (left, right) in truth:
+            distance = float(np.linalg.norm(right - left))
+            errors.append(min(
+                (np.linalg.norm(np.subtract(f.eyes[0], left))
+                 + np.linalg.norm(np.subtract(f.eyes[1], right))) / 2 / distance
+                for f in found))
     errors = np.array(errors)
     assert len(errors) == 43 and (errors < 1.0).all(), "every landmarked face is found"
     assert np.median(errors) < 0.08 and errors.mean() < 0.1
