@@ -29,8 +29,8 @@ import numpy as np
 
 from eyespy_live.config import load
 from eyespy_live.cull.run import CullOptions, run_cull
-from eyespy_live.pipeline import analyze_photo
-from eyespy_live.service import blink_settings, build_detector, build_model
+from eyespy_live.decision.configured import blink_settings, build_detector, build_model
+from eyespy_live.decision.shot import analyze_photo
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from cull_helpers import (  # noqa: E402 - the test suite's camera-style JPEGs

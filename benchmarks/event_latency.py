@@ -30,9 +30,9 @@ import cv2
 import numpy as np
 import zmq
 
-from eyespy_live.bus import Publisher, Subscriber
+from eyespy_live.bus.pubsub import Publisher, Subscriber
 from eyespy_live.config import Config
-from eyespy_live.service import LiveRun
+from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.base import Frame
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import Config
-from eyespy_live.service import LiveRun, run_live
+from eyespy_live.live.run import LiveRun, run_live
 from eyespy_live.sources.base import Frame, FrameSource
 from eyespy_live.vision.detectors import blazeface
 from eyespy_live.vision.eyecrop import eye_patches, to_gray

@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from eyespy_live import config as config_module
-from eyespy_live.bus import Publisher
-from eyespy_live.service import LiveRun
+from eyespy_live.bus.pubsub import Publisher
+from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.base import Frame
 from eyespy_live.vision.eyecrop import eye_patches, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
@@ -131,7 +131,7 @@ def main() -> None:
 
 
 def _decide_time() -> float:
-    from eyespy_live.blink import BlinkStateMachine, Observation
+    from eyespy_live.decision.blink import BlinkStateMachine, Observation
 
     machine = BlinkStateMachine()
     values = np.random.default_rng(0).random(20000)

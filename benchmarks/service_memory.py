@@ -18,8 +18,8 @@ import threading
 import time
 
 from eyespy_live import config as config_module
-from eyespy_live.daemon import HeadlessService
-from eyespy_live.service import LiveRun
+from eyespy_live.live.run import LiveRun
+from eyespy_live.live.service import HeadlessService
 
 LIMIT_MB = 10.0
 

@@ -28,11 +28,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.bus import Subscriber
+from eyespy_live.bus.pubsub import Subscriber
 from eyespy_live.config import Config
-from eyespy_live.photo import analyze_photo_file, load_photo_file
-from eyespy_live.pipeline import analyze_photo
-from eyespy_live.service import blink_settings, build_detector, build_model
+from eyespy_live.decision.configured import blink_settings, build_detector, build_model
+from eyespy_live.decision.shot import analyze_photo, analyze_photo_file
+from eyespy_live.photos.load import load_photo_file
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,8 +23,8 @@ from xscreen import screenshot, start_window, xvfb  # noqa: E402
 
 from eyespy_live import config  # noqa: E402
 from eyespy_live.alerts.overlay import BANNER_RETAKE  # noqa: E402
-from eyespy_live.bus import Publisher  # noqa: E402
-from eyespy_live.service import LiveRun  # noqa: E402
+from eyespy_live.bus.pubsub import Publisher  # noqa: E402
+from eyespy_live.live.run import LiveRun  # noqa: E402
 from eyespy_live.sources.base import Frame  # noqa: E402
 
 SIZE = (768, 432)  # docs/overlay.png stays under 200 KB

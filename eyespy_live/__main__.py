@@ -1,5 +1,5 @@
 import sys
 
-from eyespy_live.cli import main
+from eyespy_live.commands.main import main
 
 sys.exit(main())

@@ -1,4 +1,4 @@
-"""Locating files that ship with the package (model, demo clip).
+"""Locating files that ship with the package (models, demo clip).
 
 A wheel carries `models/` inside the package as `eyespy_live/models`; a source checkout keeps
 it at the repository top. Both layouts are looked up so tests and installs use the same code.
@@ -20,6 +20,14 @@ def models_dir() -> Path:
 
 def default_eye_model() -> Path:
     return models_dir() / "eye_state_int8.tflite"
+
+
+def mediapipe_model(filename: str) -> Path:
+    """A MediaPipe model shipped in `models/mediapipe/` (Apache-2.0, licence beside it)."""
+    path = models_dir() / "mediapipe" / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"shipped model missing: {path}; reinstall eyespy-live")
+    return path
 
 
 def demo_video() -> Path:

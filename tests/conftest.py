@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+import needs
 import pytest
 from endpoints import free_tcp_endpoint
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("EYESPY_SHARED_DATA", REPO.parent / "shared" / "data"))
+from needs import REPO, SHARED_DATA  # noqa: F401 (used by tests through conftest)
 
 
 @pytest.fixture
@@ -20,11 +18,19 @@ def endpoint() -> str:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the shared data folder is missing: {SHARED_DATA} (set EYESPY_SHARED_DATA)")
-    return SHARED_DATA
+    return needs.shared_data()
 
 
 @pytest.fixture(scope="session")
 def python() -> str:
     return sys.executable
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under EYESPY_CI=1 any skip, wherever it comes from, is reported as a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if needs.IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under EYESPY_CI=1 (CI must run everything): {report.longrepr}"

@@ -15,7 +15,7 @@ def rebind(endpoint: str, timeout_s: float = 20.0):
     """A new publisher on an endpoint whose previous owner is still letting go of it."""
     import time
 
-    from eyespy_live.bus import EndpointError, Publisher
+    from eyespy_live.bus.pubsub import EndpointError, Publisher
 
     end = time.monotonic() + timeout_s
     while True:

@@ -2,7 +2,13 @@
 
 import pytest
 
-from eyespy_live.blink import BlinkSettings, BlinkStateMachine, EyeState, Observation, eye_state
+from eyespy_live.decision.blink import (
+    BlinkSettings,
+    BlinkStateMachine,
+    EyeState,
+    Observation,
+    eye_state,
+)
 
 FPS = 30.0
 # Round thresholds so the sequences below read easily; the shipped defaults are lower.

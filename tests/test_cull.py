@@ -202,7 +202,7 @@ def test_bad_files_are_listed_with_a_reason_and_never_stop_the_run(shared_data, 
 
 def test_a_file_without_read_permission_is_reported(monkeypatch, tmp_path):
     # Tests run as root, who may read anything; the access check itself is what's tested.
-    from eyespy_live.cull import decode
+    from eyespy_live.photos import decode
 
     photo = tmp_path / "locked.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0")

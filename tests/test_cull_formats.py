@@ -20,10 +20,10 @@ from cull_helpers import (
 )
 
 from eyespy_live.config import load
-from eyespy_live.cull.decode import UnreadablePhoto, open_photo
-from eyespy_live.cull.jpeg import jpeg_info
-from eyespy_live.cull.raw import embedded_previews
 from eyespy_live.cull.run import CullOptions, run_cull
+from eyespy_live.photos.decode import UnreadablePhoto, open_photo
+from eyespy_live.photos.jpeg import jpeg_info
+from eyespy_live.photos.raw import embedded_previews
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 import pytest
 
-from eyespy_live.bus import Subscriber
+from eyespy_live.bus.pubsub import Subscriber
 from eyespy_live.config import Config
-from eyespy_live.service import LiveRun
+from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.base import SourceError
 from eyespy_live.sources.gphoto import (
     Camera,
@@ -381,8 +381,8 @@ def test_the_source_can_be_closed_from_another_thread_while_waiting(pair_images)
 
 def test_status_heartbeats_go_on_while_the_camera_is_away(pair_images, endpoint):
     """`eyespy live` keeps publishing status while no frame comes: subscribers see why."""
-    from eyespy_live.bus import Publisher
-    from eyespy_live.service import run_live
+    from eyespy_live.bus.pubsub import Publisher
+    from eyespy_live.live.run import run_live
 
     camera = FakeCamera([small(pair_images["open"])])
     camera.fail_at[0] = CameraLost("the camera stopped answering (cable, sleep, battery?)")

@@ -167,7 +167,7 @@ def test_eyespy_live_watching_a_folder_publishes_a_verdict_per_photo(tmp_path, p
     import subprocess
     import sys
 
-    from eyespy_live.bus import Subscriber
+    from eyespy_live.bus.pubsub import Subscriber
 
     service = subprocess.Popen(
         [sys.executable, "-m", "eyespy_live", "live", "--source", f"folder:{tmp_path}",

@@ -9,7 +9,7 @@ import sys
 import cv2
 import pytest
 
-from eyespy_live.bus import Subscriber
+from eyespy_live.bus.pubsub import Subscriber
 
 
 def write_clip(path, frames, fps=30.0):

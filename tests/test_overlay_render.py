@@ -18,7 +18,7 @@ from eyespy_live.alerts.overlay import (
     render,
     status_line,
 )
-from eyespy_live.thumbnails import face_strip
+from eyespy_live.bus.thumbnails import face_strip
 
 SIZE = (960, 540)
 

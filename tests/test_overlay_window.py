@@ -19,8 +19,8 @@ from endpoints import flood_while_paused, rebind
 from xscreen import screenshot, start_window, xvfb
 
 from eyespy_live.alerts.overlay import BACKGROUND, BANNER_RETAKE
-from eyespy_live.bus import Publisher
-from eyespy_live.thumbnails import face_strip
+from eyespy_live.bus.pubsub import Publisher
+from eyespy_live.bus.thumbnails import face_strip
 
 WINDOW = (800, 450)
 

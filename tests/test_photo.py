@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from eyespy_live.config import Config
-from eyespy_live.photo import (
+from eyespy_live.decision.configured import blink_settings, build_detector, build_model
+from eyespy_live.decision.shot import analyze_loaded_photo, analyze_photo, analyze_photo_file
+from eyespy_live.photos.load import (
     PhotoError,
-    analyze_loaded_photo,
-    analyze_photo_file,
     decode_photo,
     embedded_jpeg,
     exif_orientation,
@@ -22,8 +22,6 @@ from eyespy_live.photo import (
     load_photo_file,
     reduction_for,
 )
-from eyespy_live.pipeline import analyze_photo
-from eyespy_live.service import blink_settings, build_detector, build_model
 
 
 def with_orientation(jpeg: bytes, orientation: int) -> bytes:

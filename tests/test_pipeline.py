@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from dlib_landmarks import labelled_faces
 
-from eyespy_live.blink import BlinkSettings
+from eyespy_live.decision.analyzer import LiveAnalyzer
+from eyespy_live.decision.blink import BlinkSettings
+from eyespy_live.decision.shot import analyze_photo, photo_verdict
 from eyespy_live.events import FaceReport
-from eyespy_live.pipeline import LiveAnalyzer, analyze_photo, photo_verdict
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import create_detector
 

@@ -19,9 +19,9 @@ import pytest
 from endpoints import free_tcp_endpoint
 
 from eyespy_live import config as config_module
-from eyespy_live.bus import Subscriber, is_local_endpoint
+from eyespy_live.bus.curve import client_socket_options, write_keypair
+from eyespy_live.bus.pubsub import Subscriber, is_local_endpoint
 from eyespy_live.config import ConfigError
-from eyespy_live.curve import client_socket_options, write_keypair
 
 REPO = Path(__file__).resolve().parents[1]
 EYESPY = [sys.executable, "-m", "eyespy_live"]

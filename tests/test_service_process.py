@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from eyespy_live.bus import Subscriber
+from eyespy_live.bus.pubsub import Subscriber
 from eyespy_live.resources import demo_video
 
 TESTS = Path(__file__).resolve().parent
 # Runs the real CLI with the test-only source plugins registered.
 LAUNCH = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); import flaky_sources; "
-    "from eyespy_live.cli import main; sys.exit(main(sys.argv[1:]))"
+    "from eyespy_live.commands.main import main; sys.exit(main(sys.argv[1:]))"
 )
 
 

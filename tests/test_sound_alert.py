@@ -19,7 +19,7 @@ from endpoints import flood_while_paused, rebind
 
 from eyespy_live.alerts import AlertError
 from eyespy_live.alerts.sound import CoolDown, alert_reason, check_wav, player_command, write_tone
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
 
 WRAPPER = """#!/bin/sh
 echo "play $1" >> "{log}"

@@ -8,9 +8,9 @@ import tempfile
 import threading
 import time
 
-from eyespy_live.sdnotify import Notifier, socket_address, watchdog_interval
+from eyespy_live.live.sdnotify import Notifier, socket_address, watchdog_interval
+from eyespy_live.live.supervisor import ENDED, RUNNING, STOPPED, Backoff, SourceSupervisor
 from eyespy_live.sources.video import DemoSource
-from eyespy_live.supervisor import ENDED, RUNNING, STOPPED, Backoff, SourceSupervisor
 
 
 def test_backoff_doubles_to_a_cap_and_resets_after_a_good_run():
@@ -86,7 +86,7 @@ def test_stop_closes_a_running_source_promptly():
 
 def test_which_sources_may_end_and_which_options_they_get():
     from eyespy_live.config import load
-    from eyespy_live.daemon import end_is_expected, source_options
+    from eyespy_live.live.service import end_is_expected, source_options
 
     def cfg(spec: str, **source: object):
         return load(None, {"source.spec": spec, **{f"source.{k}": v for k, v in source.items()}})

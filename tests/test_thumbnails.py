@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from eyespy_live import config
-from eyespy_live.service import LiveRun
+from eyespy_live.bus.thumbnails import crop_tile, face_strip, split_strip
+from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.base import Frame
-from eyespy_live.thumbnails import crop_tile, face_strip, split_strip
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 import threading
 
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import Config
-from eyespy_live.service import run_live
+from eyespy_live.live.run import run_live
 from eyespy_live.sources import open_source
 
 

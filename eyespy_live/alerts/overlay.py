@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 
 from eyespy_live.alerts import AlertError
-from eyespy_live.bus import Subscriber
+from eyespy_live.bus.pubsub import Subscriber
+from eyespy_live.bus.thumbnails import split_strip
 from eyespy_live.events import TOPICS
-from eyespy_live.thumbnails import split_strip
 
 # BGR colours. The banner colour is reserved for the banner so it can be found on screen.
 BACKGROUND = (32, 32, 32)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from eyespy_live.alerts import AlertError
-from eyespy_live.bus import Subscriber
+from eyespy_live.bus.pubsub import Subscriber
 from eyespy_live.events import TOPICS
 
 ALERT_KINDS = ("retake", "check", "blink", "half_blink")

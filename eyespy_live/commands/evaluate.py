@@ -8,7 +8,7 @@ from pathlib import Path
 
 from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.evaluation import read_labels, runs_of_ones, score_blinks
-from eyespy_live.service import LiveRun
+from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.video import VideoSource
 
 NAME = "evaluate"

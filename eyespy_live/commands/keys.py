@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from eyespy_live.curve import write_keypair
+from eyespy_live.bus.curve import write_keypair
 
 NAME = "keys"
 HELP = "create a CURVE key pair (NAME.key public, NAME.key_secret private) for remote use"

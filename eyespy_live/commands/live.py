@@ -11,10 +11,10 @@ import threading
 import time
 from typing import Any
 
+from eyespy_live.bus.curve import open_publisher
 from eyespy_live.commands.common import add_config_options, load_config
-from eyespy_live.curve import open_publisher
-from eyespy_live.daemon import source_options
-from eyespy_live.service import LiveRun, run_live
+from eyespy_live.live.run import LiveRun, run_live
+from eyespy_live.live.service import source_options
 from eyespy_live.sources import open_source
 
 NAME = "live"

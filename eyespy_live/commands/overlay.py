@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from eyespy_live.alerts import AlertError
-from eyespy_live.bus import DEFAULT_ENDPOINT
-from eyespy_live.curve import add_client_arguments, client_options_from_args
+from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
+from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT
 
 NAME = "overlay"
 HELP = "on-screen alert window: RETAKE banner, blink flash, live preview, status line"

@@ -10,7 +10,7 @@ import sys
 import threading
 
 from eyespy_live.commands.common import add_config_options, load_config
-from eyespy_live.daemon import HeadlessService
+from eyespy_live.live.service import HeadlessService
 
 NAME = "service"
 HELP = "run the configured source, vision and publisher as a supervised headless service"

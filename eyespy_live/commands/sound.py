@@ -22,8 +22,8 @@ from eyespy_live.alerts.sound import (
     player_command,
     write_tone,
 )
-from eyespy_live.bus import DEFAULT_ENDPOINT
-from eyespy_live.curve import add_client_arguments, client_options_from_args
+from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
+from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT
 
 NAME = "sound"
 HELP = "sound alert on retake shots (and optionally live blinks) via aplay/paplay"

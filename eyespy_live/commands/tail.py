@@ -7,8 +7,8 @@ import json
 import sys
 import time
 
-from eyespy_live.bus import DEFAULT_ENDPOINT, Subscriber
-from eyespy_live.curve import add_client_arguments, client_options_from_args
+from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
+from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT, Subscriber
 from eyespy_live.events import TOPICS
 
 NAME = "tail"

@@ -1,7 +1,7 @@
 """One photo file in, one JSON-ready result record out (run inside a worker process).
 
 Opening and checking the file is `cull.decode`; the face and eye analysis is the shared fast
-photo path (`eyespy_live.photo`: faces on a reduced decode, each eye read at the resolution
+photo path (`eyespy_live.photos.load`: faces on a reduced decode, each eye read at the resolution
 it needs). This module adds what culling needs on top: the cull verdict, a sharpness score
 per face, and a small thumbnail plus enlarged crops of the faces to look at, written into the
 output folder for the contact sheet. Any failure on one file becomes an `unreadable` record;
@@ -20,18 +20,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from eyespy_live.blink import BlinkSettings, EyeState
-from eyespy_live.cull.decode import EncodedPhoto, UnreadablePhoto, open_photo
 from eyespy_live.cull.verdict import UNREADABLE, cull_verdict
+from eyespy_live.decision.blink import BlinkSettings, EyeState
+from eyespy_live.decision.shot import analyze_loaded_photo, eye_factor
 from eyespy_live.events import FaceReport
-from eyespy_live.photo import (
-    DETECT_MIN_SIDE,
-    LoadedPhoto,
-    PhotoScale,
-    analyze_loaded_photo,
-    eye_factor,
-    reduction_for,
-)
+from eyespy_live.photos.decode import EncodedPhoto, UnreadablePhoto, open_photo
+from eyespy_live.photos.load import DETECT_MIN_SIDE, LoadedPhoto, PhotoScale, reduction_for
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eyespy_live.blink import combined_closed
 from eyespy_live.cull import xmp
 from eyespy_live.cull.verdict import CLOSED, KEEP
+from eyespy_live.decision.blink import combined_closed
 
 CORRECTION_WEIGHT = 3.0
 _LABEL_VERDICT = {xmp.LABELS[KEEP]: KEEP, xmp.LABELS[CLOSED]: CLOSED}

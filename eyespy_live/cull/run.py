@@ -23,10 +23,10 @@ from eyespy_live.config import Config
 from eyespy_live.cull import folders, report, xmp
 from eyespy_live.cull.analyze import Engine, analyze_file
 from eyespy_live.cull.contact_sheet import write_contact_sheet
-from eyespy_live.cull.raw import RAW_SUFFIXES
 from eyespy_live.cull.scan import Candidate, scan
 from eyespy_live.cull.state import CullState
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
+from eyespy_live.photos.raw import RAW_SUFFIXES
 from eyespy_live.resources import default_eye_model
 from eyespy_live.vision.faces import Face, FaceDetector
 
@@ -125,7 +125,7 @@ class _ThoroughDetector(FaceDetector):
 
 
 def _build_engine(config: Config, root: Path, media_dir: Path, small_faces: bool) -> Engine:
-    from eyespy_live.service import blink_settings, build_detector, build_model
+    from eyespy_live.decision.configured import blink_settings, build_detector, build_model
 
     detector = build_detector(config)
     if small_faces:
@@ -185,7 +185,8 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["eyespy_live.cull.analyze", "eyespy_live.service"])
+        preload = ["eyespy_live.cull.analyze", "eyespy_live.decision.configured"]
+        context.set_forkserver_preload(preload)
         return context
     return multiprocessing.get_context("spawn")
 

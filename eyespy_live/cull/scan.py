@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from eyespy_live.cull.decode import PHOTO_SUFFIXES, unreadable_reason
 from eyespy_live.cull.state import STATE_NAME
+from eyespy_live.photos.decode import PHOTO_SUFFIXES, unreadable_reason
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ or a misread). A file that can't be read at all is `unreadable`, with the reason
 
 from __future__ import annotations
 
-from eyespy_live.blink import EyeState
+from eyespy_live.decision.blink import EyeState
 from eyespy_live.events import FaceReport
 
 KEEP, CLOSED, CHECK, UNREADABLE = "keep", "closed", "check", "unreadable"

@@ -9,6 +9,8 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from eyespy_live.photos.load import LoadedPhoto, valid_image  # noqa: F401 (re-exported)
+
 
 class SourceError(RuntimeError):
     """A source that cannot be opened or has failed for good (message is for the user)."""
@@ -23,18 +25,6 @@ class Frame:
     kind: Literal["live", "shot"] = "live"
     name: str | None = None  # file name for shots
     meta: dict = field(default_factory=dict)
-
-
-def valid_image(image: object) -> bool:
-    """Frames that reach the vision code must be non-empty 2-D or 3-channel uint8 arrays."""
-    return (
-        isinstance(image, np.ndarray)
-        and image.dtype == np.uint8
-        and image.size > 0
-        and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4)))
-        and image.shape[0] >= 8
-        and image.shape[1] >= 8
-    )
 
 
 class FrameSource(ABC):
@@ -64,3 +54,21 @@ class FrameSource(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass
+class PhotoFrame(Frame):
+    """A `shot` frame that carries its LoadedPhoto, so the service can use the fast path.
+
+    `image` is the reduced decode (what a preview needs); `photo` keeps the bytes for eyes.
+    """
+
+    photo: LoadedPhoto | None = None
+
+
+def photo_frame(photo: LoadedPhoto, *, ts: float, source: str, seq: int, name: str) -> PhotoFrame:
+    meta = {"from_raw_preview": True} if photo.scale.from_raw else {}
+    return PhotoFrame(
+        image=photo.image, ts=ts, source=source, seq=seq, kind="shot", name=name, meta=meta,
+        photo=photo,
+    )  # fmt: skip

@@ -31,16 +31,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.photo import (
+from eyespy_live.photos.imagesize import oversized
+from eyespy_live.photos.load import (
     JPEG_SUFFIXES,
     PHOTO_SUFFIXES,
     PhotoError,
     decode_photo,
     looks_complete,
-    photo_frame,
+    valid_image,
 )
-from eyespy_live.sources.base import Frame, FrameSource, SourceError, valid_image
-from eyespy_live.sources.imagesize import oversized
+from eyespy_live.sources.base import Frame, FrameSource, SourceError, photo_frame
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ Two things come out of one camera:
   them (Canon ~10 fps, Nikon ~40), so the pipeline never queues stale frames;
 - a `shot` frame for every photo the camera writes (shutter pressed on the camera, or
   `trigger()`): the file is downloaded (the JPEG, or a RAW's embedded JPEG preview; for a
-  RAW+JPEG pair only the JPEG is judged) and decoded by `eyespy_live.photo` for the fast
+  RAW+JPEG pair only the JPEG is judged) and decoded by `eyespy_live.photos.load` for the fast
   reduced-decode verdict. Optionally saved to `save_dir`; nothing is ever deleted on the card.
 
 The camera is reached through `Camera`, a thin boundary around python-gphoto2, so tests can
@@ -29,8 +29,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.photo import JPEG_SUFFIXES, RAW_SUFFIXES, PhotoError, decode_photo, photo_frame
-from eyespy_live.sources.base import Frame, FrameSource, SourceError, valid_image
+from eyespy_live.photos.load import (
+    JPEG_SUFFIXES,
+    RAW_SUFFIXES,
+    PhotoError,
+    decode_photo,
+    valid_image,
+)
+from eyespy_live.sources.base import Frame, FrameSource, SourceError, photo_frame
 
 log = logging.getLogger(__name__)
 

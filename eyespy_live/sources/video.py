@@ -9,8 +9,9 @@ from pathlib import Path
 
 import cv2
 
+from eyespy_live.photos.load import valid_image
 from eyespy_live.resources import demo_video
-from eyespy_live.sources.base import Frame, FrameSource, SourceError, valid_image
+from eyespy_live.sources.base import Frame, FrameSource, SourceError
 
 
 class VideoSource(FrameSource):

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from eyespy_live.sources.base import Frame, FrameSource, SourceError, valid_image
+from eyespy_live.photos.load import valid_image
+from eyespy_live.sources.base import Frame, FrameSource, SourceError
 
 log = logging.getLogger(__name__)
 

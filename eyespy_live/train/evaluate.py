@@ -208,8 +208,9 @@ def product_photo_verdicts(photos, model: Path) -> list[dict]:
     from eyespy_live.config import load
     from eyespy_live.cull.analyze import judgeable
     from eyespy_live.cull.verdict import cull_verdict
-    from eyespy_live.photo import LoadedPhoto, PhotoScale, analyze_loaded_photo
-    from eyespy_live.service import blink_settings, build_detector
+    from eyespy_live.decision.configured import blink_settings, build_detector
+    from eyespy_live.decision.shot import analyze_loaded_photo
+    from eyespy_live.photos.load import LoadedPhoto, PhotoScale
     from eyespy_live.vision.eyestate import EyeStateModel
 
     config = load(None)

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from eyespy_live.bus import Publisher, Subscriber
+from eyespy_live.bus.pubsub import Publisher, Subscriber
 
 
 def say(**fields: object) -> None:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -17,8 +17,8 @@ import pytest
 from fuzz_images import PLAN, make_corpus
 
 from eyespy_live.config import Config
-from eyespy_live.photo import PhotoError, load_photo_file
-from eyespy_live.service import LiveRun
+from eyespy_live.live.run import LiveRun
+from eyespy_live.photos.load import PhotoError, load_photo_file
 from eyespy_live.sources.folder import FolderSource, read_image
 
 pytestmark = pytest.mark.timeout(120)

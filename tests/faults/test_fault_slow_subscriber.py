@@ -15,9 +15,9 @@ import cv2
 import pytest
 from fault_sources import ListSource
 
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import Config
-from eyespy_live.service import run_live
+from eyespy_live.live.run import run_live
 
 pytestmark = pytest.mark.timeout(120)
 

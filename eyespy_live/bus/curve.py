@@ -20,7 +20,7 @@ import zmq
 import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import BusConfig, ConfigError
 
 SocketOptions = list[tuple[int, Any]]

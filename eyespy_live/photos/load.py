@@ -1,4 +1,4 @@
-"""A verdict on one finished photo, fast: reduced decode for faces, finer pixels only for eyes.
+"""Reading one photo file, fast: a reduced decode for faces, finer pixels only for eyes.
 
 A 24 MP JPEG takes ~130 ms to decode in full colour, longer than the whole verdict should.
 libjpeg can decode at 1/2, 1/4 or 1/8 scale almost for free (it skips most of the inverse
@@ -20,15 +20,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.blink import BlinkSettings
-from eyespy_live.cull.jpeg import apply_orientation, jpeg_info
-from eyespy_live.cull.raw import embedded_previews
-from eyespy_live.pipeline import FaceReading, PhotoVerdict, photo_verdict
-from eyespy_live.sources.base import Frame, valid_image
-from eyespy_live.sources.imagesize import oversized
-from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE, eye_patches, to_gray
-from eyespy_live.vision.eyestate import EyeStateModel
-from eyespy_live.vision.faces import Face, FaceDetector
+from eyespy_live.photos.imagesize import oversized
+from eyespy_live.photos.jpeg import apply_orientation, jpeg_info
+from eyespy_live.photos.raw import embedded_previews
 
 JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe"}
 RAW_SUFFIXES = {
@@ -41,16 +35,33 @@ PHOTO_SUFFIXES = JPEG_SUFFIXES | RAW_SUFFIXES | OTHER_IMAGE_SUFFIXES
 # The reduced decode keeps at least this many pixels on its shorter side: the detector's
 # input is 192², and Haar wants ~30 px faces, so ~500 px keeps group-photo faces findable.
 DETECT_MIN_SIDE = 480
-# An eye crop narrower than this (in decoded pixels) is read again from a finer decode.
-# A third above the patch side: the patch is still area-averaged (CEW's own eye patches,
-# which the model learnt from, are cut at about this resolution), and a 24 MP headshot's
-# eyes are read from the 1/8 decode that found the face instead of a second, 1/4 decode.
-MIN_CROP_PX = PATCH_SIZE + PATCH_SIZE // 3
-_FACTORS = (8, 4, 2, 1)
+FACTORS = (8, 4, 2, 1)
 _REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
                   4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}  # fmt: skip
 _REDUCED_GRAY = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
                  4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}  # fmt: skip
+
+
+def valid_image(image: object) -> bool:
+    """Images that reach the vision code must be non-empty 2-D or 3-channel uint8 arrays."""
+    return (
+        isinstance(image, np.ndarray)
+        and image.dtype == np.uint8
+        and image.size > 0
+        and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4)))
+        and image.shape[0] >= 8
+        and image.shape[1] >= 8
+    )
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Grayscale from a 1-, 3- or 4-channel image."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(image, code)
 
 
 class PhotoError(ValueError):
@@ -150,7 +161,7 @@ def looks_complete(data: bytes, name: str) -> bool:
 def reduction_for(size: tuple[int, int], min_side: int = DETECT_MIN_SIDE) -> int:
     """The largest libjpeg reduction (8, 4, 2, 1) keeping the shorter side ≥ `min_side`."""
     short = min(size)
-    for factor in _FACTORS:
+    for factor in FACTORS:
         if short // factor >= min_side:
             return factor
     return 1
@@ -209,87 +220,3 @@ def load_photo_file(path: str | Path, min_side: int = DETECT_MIN_SIDE) -> Loaded
     except OSError as exc:
         raise PhotoError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
     return decode_photo(data, path.name, min_side)
-
-
-# -- analysis ----------------------------------------------------------------------------
-
-
-def _scaled_face(face: Face, sx: float, sy: float) -> Face:
-    x, y, w, h = face.box
-    box = (round(x * sx), round(y * sy), round(w * sx), round(h * sy))
-    eyes = tuple((ex * sx, ey * sy) for ex, ey in face.eyes)
-    return Face(box, face.score, eyes)  # type: ignore[arg-type]
-
-
-def eye_factor(face_full: Face, coarsest: int) -> int:
-    """The coarsest decode (≤ `coarsest`) at which this face's eye crop is ≥ MIN_CROP_PX wide."""
-    crop_full = EYE_CROP_SCALE * face_full.inter_eye_distance
-    for factor in _FACTORS:
-        if factor <= coarsest and crop_full / factor >= MIN_CROP_PX:
-            return factor
-    return 1
-
-
-def analyze_loaded_photo(
-    photo: LoadedPhoto,
-    detector: FaceDetector,
-    model: EyeStateModel,
-    settings: BlinkSettings,
-    min_face_score: float = 0.0,
-) -> PhotoVerdict:
-    """Faces on the reduced image; each face's eyes at the resolution they need.
-
-    Boxes in the verdict are in the photo's own (oriented, full-resolution) pixels.
-    """
-    sx, sy = photo.scale.to_full(photo.image.shape)
-    faces = sorted(
-        (f for f in detector.detect_photo(photo.image) if f.score >= min_face_score),
-        key=lambda f: (f.box[0], f.box[1]),
-    )
-    reports = []
-    for number, face in enumerate(faces, start=1):
-        full = _scaled_face(face, sx, sy)
-        factor = eye_factor(full, photo.scale.factor) if photo.data is not None else 1
-        gray = photo.gray(factor if photo.data is not None else photo.scale.factor)
-        gx, gy = photo.scale.full_size[0] / gray.shape[1], photo.scale.full_size[1] / gray.shape[0]
-        local = _scaled_face(full, 1.0 / gx, 1.0 / gy)
-        patches = eye_patches(gray, local)
-        if patches.unreadable:
-            p, reason = None, patches.unreadable
-        else:
-            p, reason = tuple(model.p_closed(patch) for patch in patches.patches), None
-        reading = FaceReading(number, full, p, reason)  # type: ignore[arg-type]
-        reports.append(reading.report(settings, photo=True))
-    return photo_verdict(reports)
-
-
-def analyze_photo_file(
-    path: str | Path,
-    detector: FaceDetector,
-    model: EyeStateModel,
-    settings: BlinkSettings,
-    min_face_score: float = 0.0,
-) -> PhotoVerdict:
-    """The keep / retake / check verdict for one photo file (PhotoError if unreadable)."""
-    return analyze_loaded_photo(load_photo_file(path), detector, model, settings, min_face_score)
-
-
-# -- as a frame --------------------------------------------------------------------------
-
-
-@dataclass
-class PhotoFrame(Frame):
-    """A `shot` frame that carries its LoadedPhoto, so the service can use the fast path.
-
-    `image` is the reduced decode (what a preview needs); `photo` keeps the bytes for eyes.
-    """
-
-    photo: LoadedPhoto | None = None
-
-
-def photo_frame(photo: LoadedPhoto, *, ts: float, source: str, seq: int, name: str) -> PhotoFrame:
-    meta = {"from_raw_preview": True} if photo.scale.from_raw else {}
-    return PhotoFrame(
-        image=photo.image, ts=ts, source=source, seq=seq, kind="shot", name=name, meta=meta,
-        photo=photo,
-    )  # fmt: skip

@@ -16,14 +16,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.curve import open_publisher
+from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import Config
-from eyespy_live.curve import open_publisher
-from eyespy_live.sdnotify import Notifier
-from eyespy_live.service import LiveRun, run_live
+from eyespy_live.live.run import LiveRun, run_live
+from eyespy_live.live.sdnotify import Notifier
+from eyespy_live.live.supervisor import RUNNING, WAITING, Backoff, SourceSupervisor
 from eyespy_live.sources import available_sources, open_source
 from eyespy_live.sources.base import FrameSource
-from eyespy_live.supervisor import RUNNING, WAITING, Backoff, SourceSupervisor
 
 log = logging.getLogger("eyespy.service")
 

@@ -12,53 +12,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import cv2
 
-from eyespy_live.blink import BlinkEvent, BlinkSettings, BlinkStateMachine, Observation
-from eyespy_live.bus import Publisher
+from eyespy_live.bus.pubsub import Publisher
+from eyespy_live.bus.thumbnails import face_strip
 from eyespy_live.config import Config
-from eyespy_live.photo import analyze_loaded_photo
-from eyespy_live.pipeline import FaceReading, LiveAnalyzer, analyze_photo
-from eyespy_live.sources.base import Frame, FrameSource, valid_image
-from eyespy_live.thumbnails import face_strip
-from eyespy_live.vision.eyestate import EyeStateModel
-from eyespy_live.vision.faces import create_detector
+from eyespy_live.decision.analyzer import FaceReading, LiveAnalyzer
+from eyespy_live.decision.blink import BlinkEvent, BlinkStateMachine, Observation
+from eyespy_live.decision.configured import blink_settings, build_detector, build_model
+from eyespy_live.decision.shot import analyze_loaded_photo, analyze_photo
+from eyespy_live.photos.load import valid_image
+from eyespy_live.sources.base import Frame, FrameSource
 
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
-
-
-def blink_settings(config: Config, model_path: Path | None = None) -> BlinkSettings:
-    """Blink settings from the config (the model's recommended thresholds are the defaults)."""
-    b = config.blink
-    return BlinkSettings(
-        t_closed=b.t_closed,
-        t_open=b.t_open,
-        t_half=b.t_half,
-        both_eyes=b.both_eyes,
-        min_closed_frames=b.min_closed_frames,
-        min_closed_ms=b.min_closed_ms,
-        min_half_frames=b.min_half_frames,
-        max_unknown_frames=b.max_unknown_frames,
-        long_closure_ms=b.long_closure_ms,
-        photo_t_closed=b.photo_t_closed,
-        photo_t_half=b.photo_t_half,
-    )
-
-
-def build_detector(config: Config):
-    options: dict[str, Any] = {}
-    if config.vision.detector == "blazeface":
-        options = {"variant": config.vision.detector_variant, "num_threads": config.vision.threads}
-    return create_detector(config.vision.detector, **options)
-
-
-def build_model(config: Config) -> EyeStateModel:
-    return EyeStateModel(config.vision.model or None, num_threads=config.vision.threads)
 
 
 @dataclass

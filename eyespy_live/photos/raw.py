@@ -21,7 +21,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from eyespy_live.cull.jpeg import Buffer, JpegInfo, jpeg_info, tiff_orientation
+from eyespy_live.photos.jpeg import Buffer, JpegInfo, jpeg_info, tiff_orientation
 
 RAW_SUFFIXES = frozenset(
     {".nef", ".nrw", ".cr2", ".cr3", ".crw", ".arw", ".srf", ".sr2", ".dng", ".raf", ".orf",

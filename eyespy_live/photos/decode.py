@@ -18,10 +18,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.cull.jpeg import JpegInfo, apply_orientation, jpeg_info, oriented_size
-from eyespy_live.cull.raw import RAW_SUFFIXES, embedded_previews
-from eyespy_live.sources.base import valid_image
-from eyespy_live.sources.imagesize import oversized
+from eyespy_live.photos.imagesize import oversized
+from eyespy_live.photos.jpeg import JpegInfo, apply_orientation, jpeg_info, oriented_size
+from eyespy_live.photos.load import valid_image
+from eyespy_live.photos.raw import RAW_SUFFIXES, embedded_previews
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 OTHER_IMAGE_SUFFIXES = frozenset({".png", ".tif", ".tiff", ".webp", ".bmp"})

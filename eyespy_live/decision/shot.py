@@ -1,0 +1,144 @@
+"""The verdict on one finished photo: every face, each face's eyes at the resolution they need.
+
+One code path for every way a photo arrives (tethered download, hot folder, `eyespy cull`), so
+the same file always gets the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eyespy_live.decision.analyzer import FaceReading, read_eyes
+from eyespy_live.decision.blink import BlinkSettings, EyeState
+from eyespy_live.events import FaceReport
+from eyespy_live.photos.load import FACTORS, LoadedPhoto, load_photo_file
+from eyespy_live.vision.eyecrop import (
+    EYE_CROP_SCALE,
+    PATCH_SIZE,
+    eye_patches,
+    standard_channels,
+    to_gray,
+)
+from eyespy_live.vision.eyestate import EyeStateModel
+from eyespy_live.vision.faces import Face, FaceDetector
+
+# An eye crop narrower than this (in decoded pixels) is read again from a finer decode.
+# A third above the patch side: the patch is still area-averaged (CEW's own eye patches,
+# which the model learnt from, are cut at about this resolution), and a 24 MP headshot's
+# eyes are read from the 1/8 decode that found the face instead of a second, 1/4 decode.
+MIN_CROP_PX = PATCH_SIZE + PATCH_SIZE // 3
+
+
+@dataclass(frozen=True)
+class PhotoVerdict:
+    verdict: str  # "keep" | "retake" | "check"
+    faces: list[FaceReport]
+    reason: str  # one line a person can read
+
+
+def photo_verdict(faces: list[FaceReport]) -> PhotoVerdict:
+    """Keep when every face has open eyes; retake when any is closed or half closed."""
+    if not faces:
+        return PhotoVerdict("check", faces, "no face found")
+    closed = [f for f in faces if f.state in (EyeState.CLOSED.value, EyeState.HALF.value)]
+    if closed:
+        ids = ", ".join(f"face {f.id} ({f.state})" for f in closed)
+        return PhotoVerdict("retake", faces, f"eyes closed: {ids}")
+    unknown = [f for f in faces if f.state == EyeState.UNKNOWN.value]
+    if unknown:
+        why = ", ".join(f"face {f.id}: {f.reason}" for f in unknown)
+        return PhotoVerdict("check", faces, f"can't tell: {why}")
+    return PhotoVerdict("keep", faces, "all eyes open")
+
+
+def analyze_photo(
+    image: np.ndarray,
+    detector: FaceDetector,
+    model: EyeStateModel,
+    settings: BlinkSettings,
+    min_face_score: float = 0.0,
+) -> PhotoVerdict:
+    image = standard_channels(image)
+    gray = to_gray(image)
+    faces = sorted(
+        (f for f in detector.detect_photo(image) if f.score >= min_face_score),
+        key=lambda f: (f.box[0], f.box[1]),
+    )
+    reports = []
+    for number, face in enumerate(faces, start=1):
+        p, reason = read_eyes(gray, face, model)
+        reports.append(FaceReading(number, face, p, reason).report(settings, photo=True))
+    return photo_verdict(reports)
+
+
+def model_thresholds(model_path: Path) -> dict[str, float]:
+    """Thresholds the training run recommends for this model (a JSON beside it), if any."""
+    sidecar = model_path.with_suffix(".json")
+    if not sidecar.is_file():
+        return {}
+    data = json.loads(sidecar.read_text())
+    return {k: float(data[k]) for k in ("t_open", "t_closed", "t_half") if k in data}
+
+
+def _scaled_face(face: Face, sx: float, sy: float) -> Face:
+    x, y, w, h = face.box
+    box = (round(x * sx), round(y * sy), round(w * sx), round(h * sy))
+    eyes = tuple((ex * sx, ey * sy) for ex, ey in face.eyes)
+    return Face(box, face.score, eyes)  # type: ignore[arg-type]
+
+
+def eye_factor(face_full: Face, coarsest: int) -> int:
+    """The coarsest decode (≤ `coarsest`) at which this face's eye crop is ≥ MIN_CROP_PX wide."""
+    crop_full = EYE_CROP_SCALE * face_full.inter_eye_distance
+    for factor in FACTORS:
+        if factor <= coarsest and crop_full / factor >= MIN_CROP_PX:
+            return factor
+    return 1
+
+
+def analyze_loaded_photo(
+    photo: LoadedPhoto,
+    detector: FaceDetector,
+    model: EyeStateModel,
+    settings: BlinkSettings,
+    min_face_score: float = 0.0,
+) -> PhotoVerdict:
+    """Faces on the reduced image; each face's eyes at the resolution they need.
+
+    Boxes in the verdict are in the photo's own (oriented, full-resolution) pixels.
+    """
+    sx, sy = photo.scale.to_full(photo.image.shape)
+    faces = sorted(
+        (f for f in detector.detect_photo(photo.image) if f.score >= min_face_score),
+        key=lambda f: (f.box[0], f.box[1]),
+    )
+    reports = []
+    for number, face in enumerate(faces, start=1):
+        full = _scaled_face(face, sx, sy)
+        factor = eye_factor(full, photo.scale.factor) if photo.data is not None else 1
+        gray = photo.gray(factor if photo.data is not None else photo.scale.factor)
+        gx, gy = photo.scale.full_size[0] / gray.shape[1], photo.scale.full_size[1] / gray.shape[0]
+        local = _scaled_face(full, 1.0 / gx, 1.0 / gy)
+        patches = eye_patches(gray, local)
+        if patches.unreadable:
+            p, reason = None, patches.unreadable
+        else:
+            p, reason = tuple(model.p_closed(patch) for patch in patches.patches), None
+        reading = FaceReading(number, full, p, reason)  # type: ignore[arg-type]
+        reports.append(reading.report(settings, photo=True))
+    return photo_verdict(reports)
+
+
+def analyze_photo_file(
+    path: str | Path,
+    detector: FaceDetector,
+    model: EyeStateModel,
+    settings: BlinkSettings,
+    min_face_score: float = 0.0,
+) -> PhotoVerdict:
+    """The keep / retake / check verdict for one photo file (PhotoError if unreadable)."""
+    return analyze_loaded_photo(load_photo_file(path), detector, model, settings, min_face_score)
