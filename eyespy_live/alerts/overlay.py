@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from eyespy_live.alerts import AlertError
 from eyespy_live.bus.pubsub import Subscriber
+from eyespy_live.bus.streams import note
 from eyespy_live.bus.thumbnails import split_strip
 from eyespy_live.events import TOPICS
 
@@ -60,6 +62,7 @@ class ShotAlert:
     faces: list[dict[str, Any]]  # the faces that are not clearly open
     thumbs: dict[int, np.ndarray]
     at: float
+    camera: str = ""  # the event's source: which camera took it
 
 
 @dataclass
@@ -85,15 +88,21 @@ class OverlayState:
     preview_faces: list[dict[str, Any]] = field(default_factory=list)
     preview_size: tuple[int, int] | None = None  # the frame size the preview boxes refer to
     preview_at: float | None = None
-    shot: ShotAlert | None = None
+    shot: ShotAlert | None = None  # the latest shot of any camera
+    shots: dict[str, ShotAlert] = field(default_factory=dict)  # the latest shot per camera
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # per camera
     flash: BlinkFlash | None = None
 
     def apply(self, event: dict[str, Any], attachment: bytes | None, now: float) -> None:
         """Fold one received event into the state (`now` is time.monotonic())."""
         self.last_message_at = now
         kind = event.get("type")
+        camera = str(event.get("source") or "")
         if kind == "status":
+            if event.get("role") == "relay":
+                return  # a relay's heartbeat is not a camera
             self.status = event
+            self.statuses[camera] = event
         elif kind == "preview":
             image = None
             if attachment:
@@ -124,11 +133,25 @@ class OverlayState:
                 faces=faces,
                 thumbs=split_strip(attachment, event.get("thumbnails")),
                 at=now,
+                camera=camera,
             )
+            self.shots[camera] = self.shot
             self._event(f"shot {self.shot.file}: {self.shot.verdict}", now)
 
     def _event(self, text: str, now: float) -> None:
         self.last_event, self.last_event_at = text, now
+
+    def cameras(self) -> set[str]:
+        return set(self.statuses) | set(self.shots)
+
+    def banners(self, now: float, timing: Timing) -> list[ShotAlert]:
+        """The RETAKE/CHECK banners still up: one per camera, the latest first."""
+        up = [
+            shot
+            for shot in self.shots.values()
+            if shot.verdict in ("retake", "check") and now - shot.at < timing.banner
+        ]
+        return sorted(up, key=lambda shot: shot.at, reverse=True)
 
     def connected(self, now: float, timing: Timing) -> bool:
         return self.last_message_at is not None and now - self.last_message_at < timing.stale
@@ -184,13 +207,37 @@ def _draw_flash(canvas: np.ndarray, flash: BlinkFlash, area: tuple[int, int]) ->
     _text(canvas, label, (27, 27 + th), scale, FLASH, 2)
 
 
-def _draw_banner(canvas: np.ndarray, shot: ShotAlert, area: tuple[int, int]) -> None:
+def _draw_banners(
+    canvas: np.ndarray, shots: list[ShotAlert], area: tuple[int, int], label: bool
+) -> None:
+    """One band per camera, stacked from the top, the latest first; a single banner keeps
+    the big middle band. `label` names the camera (when more than one is heard)."""
+    aw, ah = area
+    if len(shots) == 1:
+        _draw_banner(canvas, shots[0], area, (int(ah * 0.18), int(ah * 0.82)), label)
+        return
+    gap = 6
+    band = (ah - 20 - gap * (len(shots) - 1)) // len(shots)
+    for i, shot in enumerate(shots):
+        top = 10 + i * (band + gap)
+        _draw_banner(canvas, shot, area, (top, top + band), True)
+
+
+def _draw_banner(
+    canvas: np.ndarray,
+    shot: ShotAlert,
+    area: tuple[int, int],
+    box: tuple[int, int] | None = None,
+    label: bool = False,
+) -> None:
     aw, ah = area
     colour = BANNER_RETAKE if shot.verdict == "retake" else BANNER_CHECK
-    top, bottom = int(ah * 0.18), int(ah * 0.82)
+    top, bottom = box or (int(ah * 0.18), int(ah * 0.82))
     cv2.rectangle(canvas, (0, top), (aw - 1, bottom), colour, -1)
     band = bottom - top
     word = "RETAKE" if shot.verdict == "retake" else "CHECK"
+    if label and shot.camera:
+        word = f"{word} {shot.camera}"
     thumbs = [shot.thumbs[f["id"]] for f in shot.faces if f.get("id") in shot.thumbs]
     text_w = aw * (0.55 if thumbs else 0.9)
     scale = _fit_scale(word, text_w - 40, band * 0.45, 8)
@@ -259,9 +306,16 @@ def status_line(state: OverlayState, now: float, timing: Timing = Timing()) -> s
                 else "CAMERA DISCONNECTED"
             )
         )
-        parts = ["connected", camera]
-        if status:
-            parts.append(f"{float(status.get('fps') or 0):.1f} fps")
+        parts = ["connected"]
+        if len(state.statuses) > 1:  # several cameras: a short word for each
+            for name, each in sorted(state.statuses.items()):
+                ok = each.get("source_connected", True) and each.get("state") != "stopped"
+                word = f"{float(each.get('fps') or 0):.0f} fps" if ok else "DISCONNECTED"
+                parts.append(f"{name} {word}")
+        else:
+            parts.append(camera)
+            if status:
+                parts.append(f"{float(status.get('fps') or 0):.1f} fps")
     if state.last_event:
         ago = now - (state.last_event_at or now)
         parts.append(f"last: {state.last_event} ({ago:.0f} s ago)")
@@ -295,13 +349,12 @@ def render(
         _draw_centered(view, "waiting for the publisher", area[1] // 2, 1.0, QUIET)
     if state.flash is not None and now - state.flash.at < timing.flash:
         _draw_flash(view, state.flash, area)
+    banners = state.banners(now, timing)
+    if banners:
+        _draw_banners(view, banners, area, label=len(state.cameras()) > 1)
     shot = state.shot
-    if shot is not None:
-        age = now - shot.at
-        if shot.verdict in ("retake", "check") and age < timing.banner:
-            _draw_banner(view, shot, area)
-        elif shot.verdict == "keep" and age < timing.keep:
-            _draw_keep(view, shot, area)
+    if shot is not None and not banners and shot.verdict == "keep" and now - shot.at < timing.keep:
+        _draw_keep(view, shot, area)
     cv2.rectangle(canvas, (0, area[1]), (width - 1, height - 1), (18, 18, 18), -1)
     line = status_line(state, now, timing)
     scale = min(0.5, _fit_scale(line, width - 16, STATUS_BAR * 0.5, 1))
@@ -334,7 +387,7 @@ class OverlayWindow:
 
     def __init__(
         self,
-        endpoint: str,
+        endpoint: str | Sequence[str],
         options: WindowOptions,
         *,
         timing: Timing = Timing(),
@@ -348,12 +401,11 @@ class OverlayWindow:
             )
         self.options = options
         self.timing = timing
-        self.state = OverlayState(endpoint)
         self.subscriber = Subscriber(endpoint, TOPICS, socket_options=socket_options)
+        self.state = OverlayState(self.subscriber.endpoint)
         self.log = log or (
             lambda text: print(f"eyespy overlay: {text}", file=sys.stderr, flush=True)
         )
-        self.publishers: set[str] = set()
 
     def _open(self) -> None:
         o, title = self.options, self.options.title
@@ -375,32 +427,28 @@ class OverlayWindow:
             if got is None:
                 return
             event, attachment = got
-            if event["publisher"] not in self.publishers:
-                self.publishers.add(event["publisher"])
-                self.log(f"receiving from publisher {event['publisher']}")
+            line = note(self.subscriber.last, event) if self.subscriber.last else None
+            if line:
+                self.log(line)
             self.state.apply(event, attachment, time.monotonic())
             if event.get("type") == "shot" and event.get("verdict") != "keep":
                 faces = ", ".join(str(f.get("id")) for f in self.state.shot.faces)
-                self.log(f"{event['verdict'].upper()} {event.get('file')} (faces: {faces})")
+                self.log(
+                    f"{event['verdict'].upper()} {event.get('file')} (faces: {faces}) "
+                    f"from {event.get('source')}"
+                )
 
     def run(self, *, timeout_s: float = 0.0) -> int:
         """Show the window until q/Esc, the window is closed, or `timeout_s` (0 = never)."""
         self._open()
         title, period = self.options.title, 1.0 / max(1.0, self.options.redraw_fps)
         end = time.monotonic() + timeout_s if timeout_s > 0 else None
-        dropped = restarts = 0
         self.log(f"listening on {self.state.endpoint}")
         try:
             while end is None or time.monotonic() < end:
                 self._drain(time.monotonic() + period)
                 seq = self.subscriber.seq
                 self.state.dropped, self.state.restarts = seq.dropped, seq.restarts
-                if seq.dropped != dropped or seq.restarts != restarts:
-                    if seq.dropped != dropped:
-                        self.log(f"{seq.dropped - dropped} event(s) dropped (seq gap)")
-                    if seq.restarts != restarts:
-                        self.log("publisher restarted; following the new one")
-                    dropped, restarts = seq.dropped, seq.restarts
                 image = render(self.state, time.monotonic(), self.options.size, self.timing)
                 cv2.imshow(title, image)
                 key = cv2.waitKey(1) & 0xFF
@@ -411,6 +459,8 @@ class OverlayWindow:
         except KeyboardInterrupt:
             pass
         finally:
+            for line in self.subscriber.seq.summary_lines():
+                self.log(line)
             self.subscriber.close()
             cv2.destroyAllWindows()
             cv2.waitKey(1)

@@ -16,13 +16,14 @@ import sys
 import threading
 import time
 import wave
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eyespy_live.alerts import AlertError
 from eyespy_live.bus.pubsub import Subscriber
+from eyespy_live.bus.streams import note
 from eyespy_live.events import TOPICS
 
 ALERT_KINDS = ("retake", "check", "blink", "half_blink")
@@ -189,7 +190,7 @@ class SoundAlerts:
 
     def __init__(
         self,
-        endpoint: str,
+        endpoint: str | Sequence[str],
         player: Player,
         *,
         kinds: Iterable[str] = DEFAULT_KINDS,
@@ -202,27 +203,26 @@ class SoundAlerts:
         self.player = player
         self.subscriber = Subscriber(endpoint, TOPICS, socket_options=socket_options)
         self.log = log or (lambda text: print(f"eyespy sound: {text}", file=sys.stderr, flush=True))
-        self.publishers: set[str] = set()
 
     def handle(self, event: dict[str, Any], now: float) -> None:
-        publisher = event.get("publisher")
-        if publisher not in self.publishers:
-            self.publishers.add(publisher)
-            self.log(f"receiving from publisher {publisher}")
+        seen = self.subscriber.last
+        line = note(seen, event) if seen is not None else None
+        if line:
+            self.log(line)
         reason = alert_reason(event, self.kinds)
         if reason is None:
             return
+        camera = event.get("source") or "?"
         if self.cooldown.allow(now):
             self.player.start()
-            self.log(f"play: {reason} (seq {event.get('seq')})")
+            self.log(f"play: {reason} from {camera} (seq {event.get('seq')})")
         else:
-            self.log(f"quiet (cool-down): {reason} (seq {event.get('seq')})")
+            self.log(f"quiet (cool-down): {reason} from {camera} (seq {event.get('seq')})")
 
     def run(self, *, timeout_s: float = 0.0, stop: threading.Event | None = None) -> int:
         """Until `timeout_s` passes (0: no limit), `stop` is set or Ctrl-C; then a summary."""
         end = time.monotonic() + timeout_s if timeout_s > 0 else None
         stop = stop or threading.Event()
-        dropped = 0
         self.log(f"listening on {self.subscriber.endpoint} for {', '.join(self.kinds)}")
         try:
             while not stop.is_set() and (end is None or time.monotonic() < end):
@@ -232,15 +232,14 @@ class SoundAlerts:
                     self.handle(got[0], time.monotonic())
                 for problem in self.player.reap():
                     self.log(problem)
-                if self.subscriber.seq.dropped != dropped:
-                    self.log(f"{self.subscriber.seq.dropped - dropped} event(s) dropped (seq gap)")
-                    dropped = self.subscriber.seq.dropped
         except KeyboardInterrupt:
             pass
         finally:
             for problem in self.player.wait(2.0):
                 self.log(problem)
             self.subscriber.close()
+            for line in self.subscriber.seq.summary_lines():
+                self.log(line)
             self.log(
                 f"played {self.player.played}, failed {self.player.failed}, "
                 f"dropped {self.subscriber.seq.dropped}"

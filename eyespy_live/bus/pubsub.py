@@ -10,13 +10,14 @@ import ipaddress
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import zmq
 
 from eyespy_live import events
+from eyespy_live.bus.streams import Seen, StreamTracker
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5557"
 
@@ -49,10 +50,14 @@ class Publisher:
         high_water_mark: int = 1000,
         context: zmq.Context | None = None,
         socket_options: Iterable[tuple[int, Any]] = (),
+        connect: bool = False,
     ):
+        """Binds `endpoint`, or with `connect` dials it (an `eyespy relay` frontend): then
+        ZeroMQ reconnects by itself and the relay may come and go."""
         if not allow_remote and not is_local_endpoint(endpoint):
+            where = "reach" if connect else "bind to"
             raise EndpointError(
-                f"{endpoint} is reachable from the network; bind to 127.0.0.1 or ipc://, "
+                f"{endpoint} is reachable from the network; {where} 127.0.0.1 or ipc://, "
                 "or set allow_remote = true in the [bus] config (see README: remote subscribers)"
             )
         self.endpoint = endpoint
@@ -64,13 +69,20 @@ class Publisher:
         self._socket.setsockopt(zmq.LINGER, 200)
         for option, value in socket_options:
             self._socket.setsockopt(option, value)
-        if endpoint.startswith("ipc://"):
+        if endpoint.startswith("ipc://") and not connect:
             os.makedirs(os.path.dirname(endpoint[len("ipc://") :]) or ".", exist_ok=True)
         try:
-            self._socket.bind(endpoint)
+            if connect:
+                self._socket.setsockopt(zmq.RECONNECT_IVL, 100)
+                self._socket.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+                self._socket.connect(endpoint)
+            else:
+                self._socket.bind(endpoint)
         except zmq.ZMQError as exc:
             self._socket.close(0)
-            raise EndpointError(f"cannot bind {endpoint}: {exc}") from exc
+            raise EndpointError(
+                f"cannot {'connect to' if connect else 'bind'} {endpoint}: {exc}"
+            ) from exc
         self.dropped = 0
 
     def publish(
@@ -105,18 +117,25 @@ class Publisher:
 
 
 class Subscriber:
-    """Receives decoded events; ZeroMQ reconnects by itself when the publisher restarts."""
+    """Receives decoded events from one or several endpoints (cameras, or a relay).
+
+    ZeroMQ reconnects by itself when a publisher restarts; `seq` keeps one account per camera
+    (gaps, restarts: `streams.StreamTracker`) and `last` says how the latest event fitted.
+    """
 
     def __init__(
         self,
-        endpoint: str = DEFAULT_ENDPOINT,
+        endpoint: str | Sequence[str] = DEFAULT_ENDPOINT,
         topics: Iterable[str] = (),
         *,
         context: zmq.Context | None = None,
         socket_options: Iterable[tuple[int, Any]] = (),
         high_water_mark: int = 1000,
     ):
-        self.endpoint = endpoint
+        self.endpoints = [endpoint] if isinstance(endpoint, str) else list(endpoint)
+        if not self.endpoints:
+            raise EndpointError("no endpoint to subscribe to")
+        self.endpoint = ", ".join(self.endpoints)
         self._context = context or zmq.Context.instance()
         self._socket = self._context.socket(zmq.SUB)
         self._socket.setsockopt(zmq.RCVHWM, high_water_mark)
@@ -128,8 +147,17 @@ class Subscriber:
         wanted = list(topics) or [""]
         for topic in wanted:
             self._socket.setsockopt(zmq.SUBSCRIBE, topic.encode())
-        self._socket.connect(endpoint)
-        self.seq = events.SeqTracker()
+        for one in self.endpoints:
+            try:
+                is_local_endpoint(one)  # checks the scheme
+                self._socket.connect(one)
+            except (zmq.ZMQError, EndpointError) as exc:
+                self._socket.close(0)
+                if isinstance(exc, EndpointError):
+                    raise
+                raise EndpointError(f"cannot connect to {one}: {exc}") from exc
+        self.seq = StreamTracker()
+        self.last: Seen | None = None
         self.invalid = 0
 
     def receive(self, timeout_s: float | None = None) -> tuple[dict[str, Any], bytes | None] | None:
@@ -146,7 +174,7 @@ class Subscriber:
             except events.EventError:
                 self.invalid += 1
                 continue
-            self.seq.see(event)
+            self.last = self.seq.see(event)
             return event, attachment
 
     def close(self) -> None:

@@ -35,3 +35,23 @@ def load_config(args: argparse.Namespace, **flag_overrides: Any) -> config.Confi
     overrides = dict(parse_override(item) for item in args.set)
     overrides.update({k: v for k, v in flag_overrides.items() if v is not None})
     return config.load(args.config, overrides)
+
+
+def add_endpoint_option(parser: argparse.ArgumentParser, what: str = "publisher") -> None:
+    """--endpoint, repeatable: a subscriber listens to several cameras or to a relay."""
+    from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT
+
+    parser.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        metavar="ENDPOINT",
+        help=f"{what} to connect to; repeat for several cameras, or give a relay's "
+        f"(default {DEFAULT_ENDPOINT})",
+    )
+
+
+def endpoints(args: argparse.Namespace) -> list[str]:
+    from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT
+
+    return list(dict.fromkeys(args.endpoint)) or [DEFAULT_ENDPOINT]

@@ -7,7 +7,7 @@ import sys
 
 from eyespy_live.alerts import AlertError
 from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
-from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT
+from eyespy_live.commands.common import add_endpoint_option, endpoints
 
 NAME = "overlay"
 HELP = "on-screen alert window: RETAKE banner, blink flash, live preview, status line"
@@ -26,7 +26,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help="publisher to connect to")
+    add_endpoint_option(parser)
     parser.add_argument("--size", type=_size, default=(1280, 720), help="WIDTHxHEIGHT to draw")
     parser.add_argument("--fullscreen", action="store_true", help="fill the screen")
     parser.add_argument("--on-top", action="store_true", help="stay above other windows")
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         window = OverlayWindow(
-            args.endpoint,
+            endpoints(args),
             options,
             timing=Timing(banner=args.banner_seconds),
             socket_options=client_options_from_args(args),

@@ -23,14 +23,14 @@ from eyespy_live.alerts.sound import (
     write_tone,
 )
 from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
-from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT
+from eyespy_live.commands.common import add_endpoint_option, endpoints
 
 NAME = "sound"
 HELP = "sound alert on retake shots (and optionally live blinks) via aplay/paplay"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help="publisher to connect to")
+    add_endpoint_option(parser)
     parser.add_argument(
         "--on",
         action="append",
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         if args.blinks and "blink" not in kinds:
             kinds.append("blink")
         alerts = SoundAlerts(
-            args.endpoint,
+            endpoints(args),
             player,
             kinds=kinds,
             cooldown_s=args.cooldown,

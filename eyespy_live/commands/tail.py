@@ -8,7 +8,9 @@ import sys
 import time
 
 from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
-from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT, Subscriber
+from eyespy_live.bus.pubsub import Subscriber
+from eyespy_live.bus.streams import note
+from eyespy_live.commands.common import add_endpoint_option, endpoints
 from eyespy_live.events import TOPICS
 
 NAME = "tail"
@@ -16,7 +18,7 @@ HELP = "print the event stream as JSON lines (filter with --topic)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help="publisher to connect to")
+    add_endpoint_option(parser)
     parser.add_argument(
         "--topic",
         action="append",
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     topics = args.topic or [t for t in TOPICS if t != "preview"]
     # Take every topic and filter here: seq runs across all topics, so a topic filter on the
     # socket would make the events we skip look like drops.
-    subscriber = Subscriber(args.endpoint, socket_options=client_options_from_args(args))
+    subscriber = Subscriber(endpoints(args), socket_options=client_options_from_args(args))
     received = 0
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     try:
@@ -47,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
             if got is None:
                 continue
             event, attachment = got
+            line = subscriber.last and note(subscriber.last, event)
+            if line:
+                print(f"eyespy tail: {line}", file=sys.stderr, flush=True)
             if event["type"] not in topics:
                 continue
             if attachment is not None:
@@ -61,5 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 f"eyespy tail: {subscriber.seq.dropped} event(s) dropped (seq gaps)",
                 file=sys.stderr,
             )
+        for line in subscriber.seq.summary_lines():  # one line per camera
+            print(f"eyespy tail: {line}", file=sys.stderr, flush=True)
         subscriber.close()
     return 0
