@@ -43,6 +43,9 @@ class SourceConfig:
     loop: bool = _opt(False, "start a video file again at its end")
     watch: bool = _opt(False, "folder source: keep watching for new files (hot folder)")
     save_dir: str = _opt("", "gphoto2 source: also save each downloaded shot here ('' = don't)")
+    name: str = _opt(
+        "", "the camera's name in events ('' = the source id, e.g. webcam:0); one per camera"
+    )
 
 
 @dataclass
@@ -113,6 +116,12 @@ class BusConfig:
     insecure_remote: bool = _opt(
         False, "allow_remote without CURVE: anyone on the network can subscribe (not advised)"
     )
+    connect: bool = _opt(
+        False, "connect to endpoint (an `eyespy relay` frontend) instead of binding it"
+    )
+    curve_relay_key_file: str = _opt(
+        "", "CURVE with connect = true: the relay's public key file (relay.key)"
+    )
 
 
 @dataclass
@@ -128,12 +137,69 @@ class ServiceConfig:
 
 
 @dataclass
+class RelayConfig:
+    frontend: str = _opt(
+        "tcp://127.0.0.1:5558",
+        "relay: where publishers connect (bus.connect = true); '' = only --upstream",
+    )
+    backend: str = _opt("tcp://127.0.0.1:5559", "relay: where subscribers connect")
+    allow_remote: bool = _opt(False, "relay: allow endpoints reachable from the network")
+    insecure_remote: bool = _opt(
+        False, "relay: allow_remote without CURVE: anyone on the network can connect"
+    )
+    curve_secret_key_file: str = _opt(
+        "", "relay CURVE: its secret key file; both sides then need a listed client key"
+    )
+    curve_authorized_keys_dir: str = _opt(
+        "", "relay CURVE: folder of public keys (*.key) of cameras and subscribers let in"
+    )
+    upstream_server_key_file: str = _opt(
+        "", "relay CURVE: public key of the publishers named with --upstream"
+    )
+    status_interval_s: float = _opt(
+        5.0, "relay: seconds between its status heartbeats", low=0.1, high=3600
+    )
+    high_water_mark: int = _opt(
+        10000, "relay: messages queued per peer before dropping", low=1, high=1_000_000
+    )
+
+
+@dataclass
+class MqttConfig:
+    broker: str = _opt("mqtt://127.0.0.1:1883", "MQTT bridge: mqtt://HOST[:PORT] or mqtts://")
+    username: str = _opt("", "MQTT bridge: user name ('' = none)")
+    password: str = _opt("", "MQTT bridge: password (keep this file private: chmod 600)")
+    tls_ca_file: str = _opt("", "MQTT bridge: CA certificate file for TLS ('' = system CAs)")
+    tls_cert_file: str = _opt("", "MQTT bridge: client certificate for TLS ('' = none)")
+    tls_key_file: str = _opt("", "MQTT bridge: client certificate's key file")
+    client_id: str = _opt("", "MQTT bridge: client id ('' = eyespy-NAME)")
+    name: str = _opt("", "MQTT bridge: its name in topics ('' = the host name)")
+    topic_prefix: str = _opt("eyespy", "MQTT bridge: first topic level")
+    discovery: bool = _opt(True, "MQTT bridge: send Home Assistant discovery messages")
+    discovery_prefix: str = _opt("homeassistant", "MQTT bridge: Home Assistant discovery prefix")
+    keepalive_s: float = _opt(
+        30.0, "MQTT bridge: keep-alive; the will fires after 1.5x", low=1, high=3600
+    )
+    reconnect_max_s: float = _opt(
+        10.0, "MQTT bridge: longest wait between reconnects", low=1, high=600
+    )
+    queue_size: int = _opt(
+        1000, "MQTT bridge: messages held while the broker is away", low=1, high=1_000_000
+    )
+    stats_interval_s: float = _opt(
+        30.0, "MQTT bridge: seconds between its stats messages", low=1, high=3600
+    )
+
+
+@dataclass
 class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     vision: VisionConfig = field(default_factory=VisionConfig)
     blink: BlinkConfig = field(default_factory=BlinkConfig)
     bus: BusConfig = field(default_factory=BusConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    relay: RelayConfig = field(default_factory=RelayConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
 
 
 def _check_value(path: str, value: Any, expected: type, meta: dict) -> tuple[Any, str | None]:
@@ -196,6 +262,7 @@ def from_dict(data: dict[str, Any]) -> Config:
             f"(got {b.photo_t_half}, {b.photo_t_closed})"
         )
     problems.extend(_bus_problems(config.bus) if not problems else [])
+    problems.extend(_relay_problems(config.relay) if not problems else [])
     if problems:
         raise ConfigError(problems)
     return config
@@ -203,16 +270,43 @@ def from_dict(data: dict[str, Any]) -> Config:
 
 def _bus_problems(bus: BusConfig) -> list[str]:
     """Remote subscribers need CURVE keys, unless insecure_remote says otherwise."""
-    if bool(bus.curve_secret_key_file) != bool(bus.curve_authorized_keys_dir):
-        return [
-            "bus.curve_secret_key_file and bus.curve_authorized_keys_dir go together: "
-            "set both to use CURVE, or neither"
-        ]
-    if bus.allow_remote and not bus.curve_secret_key_file and not bus.insecure_remote:
+    if bus.connect:
+        # a camera connecting to a relay is a CURVE client: its own keys + the relay's key
+        if bool(bus.curve_secret_key_file) != bool(bus.curve_relay_key_file):
+            return [
+                "bus.connect = true with CURVE needs bus.curve_secret_key_file (this camera's "
+                "keys) and bus.curve_relay_key_file (the relay's public key), or neither"
+            ]
+        secure = bool(bus.curve_secret_key_file)
+    else:
+        if bool(bus.curve_secret_key_file) != bool(bus.curve_authorized_keys_dir):
+            return [
+                "bus.curve_secret_key_file and bus.curve_authorized_keys_dir go together: "
+                "set both to use CURVE, or neither"
+            ]
+        secure = bool(bus.curve_secret_key_file)
+    if bus.allow_remote and not secure and not bus.insecure_remote:
         return [
             "bus.allow_remote = true needs CURVE keys (bus.curve_secret_key_file and "
             "bus.curve_authorized_keys_dir, see `eyespy keys`), or insecure_remote = true "
             "to let anyone on the network subscribe"
+        ]
+    return []
+
+
+def _relay_problems(relay: RelayConfig) -> list[str]:
+    """The relay's keys go together; a network address needs them (or insecure_remote)."""
+    if bool(relay.curve_secret_key_file) != bool(relay.curve_authorized_keys_dir):
+        return [
+            "relay.curve_secret_key_file and relay.curve_authorized_keys_dir go together: "
+            "set both to use CURVE, or neither"
+        ]
+    if relay.upstream_server_key_file and not relay.curve_secret_key_file:
+        return ["relay.upstream_server_key_file needs the relay's own keys too"]
+    if relay.allow_remote and not relay.curve_secret_key_file and not relay.insecure_remote:
+        return [
+            "relay.allow_remote = true needs CURVE keys (relay.curve_secret_key_file and "
+            "relay.curve_authorized_keys_dir), or insecure_remote = true"
         ]
     return []
 

@@ -137,12 +137,20 @@ def open_publisher(
     Returns the publisher and a function that closes it and stops the authenticator.
     """
     context = context or zmq.Context.instance()
-    if not bus.curve_secret_key_file:
+    if not bus.curve_secret_key_file or bus.connect:
+        # connecting to a relay: a CURVE client (its own keys + the relay's), no ZAP here
+        options = (
+            client_socket_options(bus.curve_relay_key_file, bus.curve_secret_key_file)
+            if bus.curve_secret_key_file
+            else []
+        )
         publisher = Publisher(
             bus.endpoint,
             allow_remote=bus.allow_remote,
             high_water_mark=bus.high_water_mark,
             context=context,
+            socket_options=options,
+            connect=bus.connect,
         )
         return publisher, publisher.close
     options = server_socket_options(bus.curve_secret_key_file)

@@ -14,4 +14,5 @@ COMMAND_MODULES = (
     "overlay",
     "sound",
     "cameras",
+    "relay",
 )

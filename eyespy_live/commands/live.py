@@ -33,7 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the demo clip shipped with eyespy (no camera needed)",
     )
-    parser.add_argument("--endpoint", help="ZeroMQ endpoint to bind (config: bus.endpoint)")
+    parser.add_argument(
+        "--endpoint",
+        help="ZeroMQ endpoint to bind, or a relay to connect to with bus.connect (bus.endpoint)",
+    )
+    parser.add_argument("--name", help="this camera's name in events (config: source.name)")
     parser.add_argument("--detector", help="face detector: blazeface or haar")
     parser.add_argument(
         "--realtime",
@@ -75,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             # the demo plays at its own pace, like a camera would deliver it
             "source.realtime": True if args.demo and args.realtime is None else args.realtime,
             "source.watch": args.watch,
+            "source.name": args.name,
         },
     )
     options = source_options(config)

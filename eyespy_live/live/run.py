@@ -238,9 +238,13 @@ def run_live(
         capture_ts: float,
         attachment: bytes | None = None,
     ) -> dict:
-        with publish_lock:
+        with publish_lock:  # source.name, when set, is the camera's name for every listener
             event = publisher.publish(
-                event_type, body, source=source, capture_ts=capture_ts, attachment=attachment
+                event_type,
+                body,
+                source=config.source.name or source,
+                capture_ts=capture_ts,
+                attachment=attachment,
             )
         if on_event is not None and event_type != "preview":
             on_event(event)

@@ -206,7 +206,10 @@ class HeadlessService:
         body = {**self.live_run.status_body(state, source), **self._status_extra()}
         try:
             self.publisher.publish(
-                "status", body, source=self.config.source.spec, capture_ts=time.time()
+                "status",
+                body,
+                source=self.config.source.name or self.config.source.spec,
+                capture_ts=time.time(),
             )
         except Exception:  # noqa: BLE001 - a heartbeat must never end the service
             log.exception("could not publish the status heartbeat")

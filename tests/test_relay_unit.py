@@ -1,0 +1,54 @@
+"""The relay's systemd unit verifies like the others, and its READY/watchdog contract holds."""
+
+from __future__ import annotations
+
+import socket
+
+from endpoints import free_tcp_endpoint
+from multi_procs import Proc
+from test_service_units import EYESPY, UNITS, settings, verify
+
+
+def test_relay_unit_verifies_cleanly(tmp_path):
+    text = (UNITS / "eyespy-relay.service").read_text()
+    assert "ExecStart=/opt/eyespy/venv/bin/eyespy relay --config /etc/eyespy/config.toml" in text
+    done = verify(
+        text.replace("/opt/eyespy/venv/bin/eyespy", str(EYESPY)), "eyespy-relay.service", tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout + done.stderr == ""
+
+
+def test_relay_unit_is_a_notify_service_with_a_watchdog_and_no_devices():
+    unit = settings(UNITS / "eyespy-relay.service")
+    assert unit["Type"] == ["notify"] and int(unit["WatchdogSec"][0]) >= 5
+    assert unit["RestartPreventExitStatus"] == ["2"]
+    assert unit["PrivateDevices"] == ["yes"] and unit["User"] == ["eyespy"]
+
+
+def test_relay_says_ready_and_pets_the_watchdog(tmp_path):
+    address = str(tmp_path / "notify")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(address)
+    listener.settimeout(30)
+    relay = Proc(
+        "relay",
+        "--frontend",
+        free_tcp_endpoint(),
+        "--backend",
+        free_tcp_endpoint(),
+        env={"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "15000000"},
+    )
+    try:
+        messages = [listener.recv(4096).decode() for _ in range(3)]
+    finally:
+        assert relay.stop() == 0
+        listener.close()
+    assert messages[0].startswith("READY=1")
+    assert "WATCHDOG=1" in messages[1:]
+
+
+def test_relay_refuses_a_network_endpoint_without_keys_in_one_line():
+    relay = Proc("relay", "--backend", "tcp://0.0.0.0:5599", "--timeout", "1")
+    assert relay.finish() == 2
+    assert len(relay.errors) == 1 and "reachable from the network" in relay.errors[0]
