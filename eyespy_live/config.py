@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from eyespy_live.files import TEXT_LIMIT, read_text, symlink_problem
+
 
 class ConfigError(ValueError):
     def __init__(self, problems: list[str]):
@@ -317,17 +319,63 @@ def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Co
     if path is not None:
         file = Path(path)
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
+            # A regular file of sane size: /dev/zero or a FIFO would never end.
+            data = tomllib.loads(read_text(file, TEXT_LIMIT))
         except FileNotFoundError:
             raise ConfigError([f"config file not found: {file}"]) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{file}: not valid TOML: {exc}"]) from None
+        except RecursionError:
+            raise ConfigError([f"{file}: not valid TOML: nested too deeply"]) from None
+        except OSError as exc:
+            raise ConfigError([f"config file {file}: {_os_reason(exc, file)}"]) from None
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         data.setdefault(section, {})
         if isinstance(data[section], dict):
             data[section][key] = value
     return from_dict(data)
+
+
+def _os_reason(exc: OSError, file: Path) -> str:
+    text = str(exc)
+    if exc.strerror and exc.filename is not None:
+        text = exc.strerror
+    return text.removeprefix(f"{file}: ")
+
+
+def file_problems(config: Config) -> list[str]:
+    """Files the config names that are not there (what `config --check` adds to the syntax).
+
+    The config itself can be valid on another machine; the service finds these too when it
+    starts, this lets a user see them before.
+    """
+    problems = []
+    spec = config.source.spec
+    scheme, _, rest = spec.partition(":")
+    wanted: list[tuple[str, str, bool]] = []  # (key, path, is a folder)
+    if scheme == "video" and rest:
+        wanted.append(("source.spec", rest, False))
+    elif scheme == "folder" and rest:
+        wanted.append(("source.spec", rest, True))
+    elif ":" not in spec and not spec.isdigit() and spec not in ("", "demo", "webcam", "gphoto2"):
+        wanted.append(("source.spec", spec, False))  # a bare path is a video file
+    if config.vision.model:
+        wanted.append(("vision.model", config.vision.model, False))
+    if config.bus.curve_secret_key_file:
+        wanted.append(("bus.curve_secret_key_file", config.bus.curve_secret_key_file, False))
+    if config.bus.curve_authorized_keys_dir:
+        wanted.append(("bus.curve_authorized_keys_dir", config.bus.curve_authorized_keys_dir, True))
+    for key, name, folder in wanted:
+        path = Path(name).expanduser()
+        if path.is_symlink() and (why := symlink_problem(path)):
+            problems.append(f"{key} = {name!r}: {why}")
+        elif folder and not path.is_dir():
+            problems.append(f"{key} = {name!r}: folder not found")
+        elif not folder and not path.is_file():
+            what = "a folder, not a file" if path.is_dir() else "file not found"
+            problems.append(f"{key} = {name!r}: {what}")
+    return problems
 
 
 def describe() -> str:

@@ -12,15 +12,18 @@ from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.config import ConfigError
 from eyespy_live.cull.calibrate import collect_examples, config_snippet, fit_threshold
 from eyespy_live.cull.folders import SORT_MODES
+from eyespy_live.cull.lock import CullLocked
 from eyespy_live.cull.run import (
     DEFAULT_OUT_NAME,
     CullOptions,
     CullSummary,
+    OutputError,
     run_cull,
     state_settings,
 )
 from eyespy_live.cull.state import CullState
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
+from eyespy_live.files import printable, write_atomic
 
 NAME = "cull"
 HELP = "sort a finished session's photos into keep / eyes closed / check (originals untouched)"
@@ -174,9 +177,20 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         fresh=args.fresh,
     )
-    if args.calibrate:
-        return calibrate(options, config)
-    summary = run_cull(options, config, make_progress(args.progress))
+    try:
+        if args.calibrate:
+            return calibrate(options, config)
+        summary = run_cull(options, config, make_progress(args.progress))
+    except CullLocked as exc:
+        print(f"eyespy cull: error: {printable(str(exc))}", file=sys.stderr)
+        return 2
+    except OutputError as exc:
+        print(
+            f"eyespy cull: error: {printable(str(exc))} (what was finished is kept: free "
+            "space or fix the folder, then run the same command again)",
+            file=sys.stderr,
+        )
+        return 1
     print_summary(summary)
     return 130 if summary.interrupted else 0
 
@@ -196,7 +210,10 @@ def calibrate(options: CullOptions, config) -> int:
     result = fit_threshold(examples, config.blink.photo_t_half)
     snippet = config_snippet(result, config.blink.photo_t_closed)
     target = options.out / "calibrated.toml"
-    target.write_text(snippet, encoding="utf-8")
+    try:
+        write_atomic(target, snippet)
+    except OSError as exc:
+        raise OutputError(f"{options.out}: cannot write calibrated.toml: {exc.strerror}") from None
     print(snippet, end="")
     print(f"written to {target}; use it with --config {target} (or copy the [blink] lines)")
     return 0
@@ -220,12 +237,12 @@ def print_summary(summary: CullSummary) -> None:
     for verdict in (CLOSED, CHECK, UNREADABLE):
         items = [r for r in summary.records if r["verdict"] == verdict]
         for record in items[:LIST_LIMIT]:
-            print(f"  {verdict:10} {record['path']}: {record['reason']}")
+            print(f"  {verdict:10} {printable(record['path'])}: {printable(record['reason'])}")
         if len(items) > LIST_LIMIT:
             print(f"  {verdict:10} ... and {len(items) - LIST_LIMIT} more")
     for note in summary.notes:
-        print(f"  note: {note}")
+        print(f"  note: {printable(note)}")
     for name, path in summary.outputs.items():
-        print(f"  {name}: {path}")
+        print(f"  {name}: {printable(path)}")
     if summary.interrupted or done < summary.total:
         print("  (not finished: run the same command again to continue)")

@@ -24,6 +24,7 @@ from eyespy_live.cull.verdict import UNREADABLE, cull_verdict
 from eyespy_live.decision.blink import BlinkSettings, EyeState
 from eyespy_live.decision.shot import analyze_loaded_photo, eye_factor
 from eyespy_live.events import FaceReport
+from eyespy_live.files import write_atomic
 from eyespy_live.photos.decode import EncodedPhoto, UnreadablePhoto, open_photo
 from eyespy_live.photos.load import DETECT_MIN_SIDE, LoadedPhoto, PhotoScale, reduction_for
 from eyespy_live.vision.eyestate import EyeStateModel
@@ -96,7 +97,11 @@ def _analyze(engine: Engine, path: Path, relpath: str) -> dict[str, Any]:
         "orientation": photo.orientation,
     }
     if engine.media_dir is not None:
-        result.update(_media(engine.media_dir, relpath, loaded, faces, attention))
+        try:
+            result.update(_media(engine.media_dir, relpath, loaded, faces, attention))
+        except OSError as exc:
+            # An output problem (a full disk), not a verdict on the photo: the parent decides.
+            result["media_error"] = [exc.errno or 0, exc.strerror or str(exc)]
     return result
 
 
@@ -194,8 +199,8 @@ def _face_crop(image: np.ndarray, box: tuple[int, int, int, int], k: float) -> n
 
 
 def _write_jpeg(path: Path, image: np.ndarray) -> None:
-    """Written in place: a thumbnail cut short by a kill belongs to a photo not yet recorded
-    as finished, so it is written again on resume."""
+    """Through a fresh temporary file renamed into place: the names are predictable, and
+    anyone who can write the output folder could plant a link there."""
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 82])
     if ok:
-        path.write_bytes(data.tobytes())
+        write_atomic(path, data.tobytes())

@@ -16,6 +16,9 @@ from typing import Any
 
 from eyespy_live.cull.report import counts, ordered
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
+from eyespy_live.files import read_regular, write_atomic
+
+MEDIA_LIMIT = 16 * 1024 * 1024  # a thumbnail is ~30 KB
 
 TITLES = {
     CLOSED: "Eyes closed",
@@ -74,9 +77,7 @@ def write_contact_sheet(
         parts += [_card(r, media_dir, small=verdict == KEEP) for r in items]
         parts.append("</div>")
     parts.append("</body></html>\n")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, "\n".join(parts))
 
 
 def _card(record: dict[str, Any], media_dir: Path, small: bool) -> str:
@@ -115,7 +116,7 @@ def _data_uri(media_dir: Path, name: str | None) -> str | None:
     if not name:
         return None
     try:
-        data = (media_dir / name).read_bytes()
+        data = read_regular(media_dir / name, MEDIA_LIMIT, follow_links=False)
     except OSError:
         return None
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")

@@ -9,8 +9,11 @@ our own output folders are ever removed, never an original).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP
@@ -39,23 +42,44 @@ def place(photo: Path, relpath: str, verdict: str, out_dir: Path, mode: str) -> 
     if _same(photo, target, mode):
         return "already there"
     _remove_entry(target)
-    tmp = target.with_name(f".{target.name}.eyespy-tmp")
-    _remove_entry(tmp)
-    if mode == "symlink":
-        tmp.symlink_to(photo.resolve())
-        done = "linked"
-    elif mode == "hardlink":
-        try:
-            os.link(photo, tmp)
+    # A fresh, unpredictable name (never a link someone planted), renamed over the target;
+    # every way of creating it below fails if the name exists, so a race cannot redirect it.
+    prefix = f".{target.name[:80]}."
+    tmp = Path(tempfile.mktemp(prefix=prefix, suffix=".eyespy-tmp", dir=target.parent))
+    try:
+        if mode == "symlink":
+            tmp.symlink_to(photo.resolve())
             done = "linked"
-        except OSError:  # another file system, or links not allowed: copy instead
-            shutil.copy2(photo, tmp)
-            done = "copied (hard link not possible)"
-    else:
-        shutil.copy2(photo, tmp)
-        done = "copied"
-    os.replace(tmp, target)
+        elif mode == "hardlink":
+            try:
+                os.link(photo, tmp)
+                done = "linked"
+            except OSError as exc:  # another file system, or links not allowed: copy instead
+                _copy(photo, tmp)
+                done = (
+                    "copied (hard links cannot cross file systems: the output folder is on "
+                    "another one than the photos)"
+                    if exc.errno == errno.EXDEV
+                    else f"copied (hard link not possible: {exc.strerror or exc})"
+                )
+        else:
+            _copy(photo, tmp)
+            done = "copied"
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return done
+
+
+def _copy(photo: Path, tmp: Path) -> None:
+    """Like shutil.copy2, but the copy is created exclusively (O_EXCL|O_NOFOLLOW)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(tmp, flags, 0o644)
+    with open(photo, "rb") as source, os.fdopen(fd, "wb") as copy:
+        shutil.copyfileobj(source, copy, 1 << 20)
+    shutil.copystat(photo, tmp)
 
 
 def _same(photo: Path, target: Path, mode: str) -> bool:

@@ -8,12 +8,14 @@ with their reason, so nothing in the session goes unaccounted for.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from eyespy_live.cull.verdict import VERDICTS
+from eyespy_live.files import write_atomic
 
 CSV_FIELDS = (
     "path",
@@ -44,17 +46,16 @@ def write_json(path: Path, records: list[dict[str, Any]], summary: dict[str, Any
         "summary": {**summary, "counts": counts(records)},
         "photos": [_public(r) for r in ordered(records)],
     }
-    _atomic_text(path, json.dumps(document, indent=1) + "\n")
+    write_atomic(path, json.dumps(document, indent=1) + "\n")
 
 
 def write_csv(path: Path, records: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for record in ordered(records):
-            writer.writerow(csv_row(record))
-    tmp.replace(path)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for record in ordered(records):
+        writer.writerow(csv_row(record))
+    write_atomic(path, text.getvalue())
 
 
 def csv_row(record: dict[str, Any]) -> dict[str, Any]:
@@ -78,9 +79,3 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
 def _public(record: dict[str, Any]) -> dict[str, Any]:
     """The record without bookkeeping that only the resume file needs."""
     return {k: v for k, v in record.items() if k not in ("thumb", "crops")}
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

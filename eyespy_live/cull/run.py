@@ -4,10 +4,17 @@ The parent process owns every write except thumbnails: the resume file, sidecars
 folders and reports, applied as each result arrives, so an interrupted run leaves
 consistent outputs for everything it finished. Workers (one per core, each with its own
 detector and eye model, built once) only read photos and return JSON-ready records.
+
+An output that cannot be written (a full disk, a read-only folder) is never a verdict on a
+photo: the run stops with an `OutputError` naming the folder and what could not be written,
+the photo whose outputs failed is not recorded as finished (the next run does it again,
+once), and the report, if it can still be written, says `complete: false`. One cull at a
+time works on an output folder (`lock.CullLock`).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import multiprocessing
@@ -23,6 +30,7 @@ from eyespy_live.config import Config
 from eyespy_live.cull import folders, report, xmp
 from eyespy_live.cull.analyze import Engine, analyze_file
 from eyespy_live.cull.contact_sheet import write_contact_sheet
+from eyespy_live.cull.lock import CullLock
 from eyespy_live.cull.scan import Candidate, scan
 from eyespy_live.cull.state import CullState
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
@@ -35,6 +43,17 @@ log = logging.getLogger(__name__)
 CULL_VERSION = 2
 DEFAULT_OUT_NAME = "eyespy-cull"
 MEDIA_NAME = "media"
+# Errors that mean "the output side is broken", for every file: stop instead of noting each.
+FATAL_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+class OutputError(Exception):
+    """An output could not be written; the message names the folder and the file."""
+
+
+def output_error(exc: OSError, what: str, where: Path) -> OutputError:
+    reason = exc.strerror or str(exc)
+    return OutputError(f"{where}: cannot write {what}: {reason}")
 
 
 @dataclass
@@ -206,6 +225,7 @@ class Outputs:
         self.options = options
         self.notes = notes
         self.sidecar_owner = _sidecar_owners(candidates, options.xmp_naming)
+        self._said_copied = False
 
     def apply(self, record: dict[str, Any]) -> None:
         photo = self.options.session / record["path"]
@@ -213,11 +233,18 @@ class Outputs:
             self._sidecar(photo, record)
         if self.options.sort:
             try:
-                folders.place(
+                done = folders.place(
                     photo, record["path"], record["verdict"], self.options.out, self.options.sort
                 )
             except OSError as exc:
+                if exc.errno in FATAL_OUTPUT_ERRNOS:
+                    what = f"the sorted copy of {record['path']}"
+                    raise output_error(exc, what, self.options.out) from None
                 self.notes.append(f"{record['path']}: not sorted: {exc}")
+                return
+            if done.startswith("copied (") and not self._said_copied:
+                self._said_copied = True
+                self.notes.append(f"--sort {self.options.sort}: photos were {done}")
 
     def _sidecar(self, photo: Path, record: dict[str, Any]) -> None:
         sidecar = xmp.sidecar_path(photo, self.options.xmp_naming)
@@ -233,7 +260,11 @@ class Outputs:
         )
         try:
             xmp.write_sidecar(sidecar, values, overwrite=self.options.xmp_overwrite)
-        except (xmp.SidecarError, OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
+            if exc.errno in FATAL_OUTPUT_ERRNOS:
+                raise output_error(exc, f"the sidecar {sidecar.name}", sidecar.parent) from None
+            self.notes.append(f"{record['path']}: sidecar not written: {exc.strerror or exc}")
+        except (xmp.SidecarError, UnicodeDecodeError) as exc:
             self.notes.append(f"{record['path']}: sidecar not written: {exc}")
 
 
@@ -277,9 +308,22 @@ def run_cull(
     if not session.is_dir():
         raise FileNotFoundError(f"session folder not found: {session}")
     out = options.out
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MEDIA_NAME).mkdir(exist_ok=True)
+    except OSError as exc:
+        hint = "" if options.out_dir else "; give another output folder with --out DIR"
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"{out}: cannot create the output folder: {reason}{hint}") from None
+    with CullLock(out):
+        return _run_locked(options, config, progress_factory)
+
+
+def _run_locked(
+    options: CullOptions, config: Config, progress_factory: Callable[[int], Progress] | None
+) -> CullSummary:
+    session, out = options.session, options.out
     media_dir = out / MEDIA_NAME
-    media_dir.mkdir(exist_ok=True)
     started = time.monotonic()
     summary = CullSummary()
     candidates = scan(session, options.recursive, exclude=(out,))
@@ -287,28 +331,37 @@ def run_cull(
     if not options.fresh:
         state.load()
     summary.restarted_because = state.restarted_because
-    state.open()
+    try:
+        state.open()
+    except OSError as exc:
+        raise output_error(exc, "the resume file", out) from None
     outputs = Outputs(options, candidates, summary.notes)
     records: dict[str, dict[str, Any]] = {}
     todo: list[Candidate] = []
-    for c in candidates:
-        if c.problem:
-            records[c.relpath] = _problem_record(c)
-            outputs.apply(records[c.relpath])
-        elif (earlier := state.done(c.key)) is not None:
-            records[c.relpath] = earlier
-            outputs.apply(earlier)
-            summary.resumed += 1
-        else:
-            todo.append(c)
-    if options.limit is not None:
-        todo = todo[: max(0, options.limit)]
-    jobs = options.jobs or os.cpu_count() or 1
-    progress = progress_factory(len(todo)) if progress_factory else None
+    failure: OutputError | None = None
     analysis_started = time.monotonic()
     try:
+        for c in candidates:
+            if c.problem:
+                records[c.relpath] = _problem_record(c)
+                outputs.apply(records[c.relpath])
+            elif (earlier := state.done(c.key)) is not None:
+                records[c.relpath] = earlier
+                outputs.apply(earlier)
+                summary.resumed += 1
+            else:
+                todo.append(c)
+        if options.limit is not None:
+            todo = todo[: max(0, options.limit)]
+        jobs = options.jobs or os.cpu_count() or 1
+        progress = progress_factory(len(todo)) if progress_factory else None
+        analysis_started = time.monotonic()
         for record in _results(todo, config, options, media_dir, jobs):
-            state.add(record)
+            _check_media(record, media_dir, summary.notes)
+            try:
+                state.add(record)
+            except OSError as exc:
+                raise output_error(exc, "the resume file", out) from None
             records[record["path"]] = record
             outputs.apply(record)
             summary.analysed += 1
@@ -316,14 +369,37 @@ def run_cull(
                 progress(summary.analysed, len(todo))
     except KeyboardInterrupt:
         summary.interrupted = True
+    except OutputError as exc:
+        failure = exc
+        summary.interrupted = True
     finally:
-        state.close()
+        try:
+            state.close()
+        except OSError as exc:
+            failure = failure or output_error(exc, "the resume file", out)
         summary.seconds = time.monotonic() - analysis_started
         summary.records = [records[c.relpath] for c in candidates if c.relpath in records]
         summary.total = len(candidates)
         summary.counts = report.counts(summary.records)
-        _write_reports(options, summary, media_dir, time.monotonic() - started)
+        try:
+            _write_reports(options, summary, media_dir, time.monotonic() - started)
+        except OutputError as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
     return summary
+
+
+def _check_media(record: dict[str, Any], media_dir: Path, notes: list[str]) -> None:
+    """A thumbnail that could not be written: stop on a full disk (the photo is done again
+    next run), else note it and keep the verdict without a picture."""
+    problem = record.pop("media_error", None)
+    if problem is None:
+        return
+    code, reason = problem
+    if code in FATAL_OUTPUT_ERRNOS:
+        raise OutputError(f"{media_dir}: cannot write the thumbnails of {record['path']}: {reason}")
+    notes.append(f"{record['path']}: no thumbnail: {reason}")
 
 
 def _write_reports(
@@ -341,13 +417,21 @@ def _write_reports(
             "complete": not summary.interrupted and len(summary.records) == summary.total,
             "notes": summary.notes,
         }
-        report.write_json(out / "report.json", summary.records, meta)
-        report.write_csv(out / "report.csv", summary.records)
+        _written("report.json", out, report.write_json, out / "report.json", summary.records, meta)
+        _written("report.csv", out, report.write_csv, out / "report.csv", summary.records)
         summary.outputs["report"] = str(out / "report.json")
         summary.outputs["csv"] = str(out / "report.csv")
     if options.sheet:
         path = out / "contact_sheet.html"
-        write_contact_sheet(path, summary.records, media_dir, f"Cull of {options.session.name}")
+        title = f"Cull of {options.session.name}"
+        _written(path.name, out, write_contact_sheet, path, summary.records, media_dir, title)
         summary.outputs["contact sheet"] = str(path)
     if options.sort:
         summary.outputs["folders"] = ", ".join(str(out / v) for v in (KEEP, CLOSED, CHECK))
+
+
+def _written(what: str, where: Path, write: Callable[..., None], *args: Any) -> None:
+    try:
+        write(*args)
+    except OSError as exc:
+        raise output_error(exc, what, where) from None

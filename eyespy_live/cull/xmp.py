@@ -7,6 +7,13 @@ fields change, every other element, attribute and namespace is kept, and the fil
 replaced atomically. A label or rating the photographer set by hand is left alone (we record
 what we wrote in our own namespace, so we know which values are ours) unless `overwrite`.
 A sidecar that isn't valid XMP is never rewritten.
+
+Anyone who can write into a session folder decides what sits where a sidecar goes, so a
+sidecar that is not a regular file (a FIFO, a folder, a symlink, one we may not read) is
+reported and left alone, never followed or opened in a way that blocks; it is read with a
+size cap; a document with a DTD is refused (XMP never has one, and only a DTD can declare the
+entities of a "billion laughs" or an external entity); and the new sidecar is written to a
+fresh temporary file created exclusively beside it, then renamed over it.
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+
+from eyespy_live.files import FileRefused, kind_of, read_text, write_atomic
 
 NS_X = "adobe:ns:meta/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -28,6 +38,7 @@ LABELS = {"keep": "Green", "closed": "Red", "check": "Yellow"}
 
 _XPACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 _XPACKET_END = '\n<?xpacket end="w"?>\n'
+SIDECAR_LIMIT = 8 * 1024 * 1024  # real sidecars are a few KB; a few MB with a history
 
 
 class SidecarError(ValueError):
@@ -55,9 +66,8 @@ def _q(ns: str, name: str) -> str:
 
 def write_sidecar(path: Path, values: SidecarValues, overwrite: bool = False) -> str:
     """Create or merge the sidecar at `path`; returns "created", "updated" or "unchanged"."""
-    if path.exists():
-        text = path.read_text(encoding="utf-8-sig")
-        root, namespaces = _parse(text, path)
+    if os.path.lexists(path):
+        root, namespaces = _parse(_read(path), path)
         created = False
     else:
         root, namespaces, created = _new_document(), dict(_PREFIXES), True
@@ -65,13 +75,13 @@ def write_sidecar(path: Path, values: SidecarValues, overwrite: bool = False) ->
     changed = _apply(root, description, values, overwrite)
     if not changed and not created:
         return "unchanged"
-    _write_atomically(path, _serialise(root, namespaces))
+    write_atomic(path, _serialise(root, namespaces))
     return "created" if created else "updated"
 
 
 def read_sidecar(path: Path) -> dict[str, str]:
     """Label, Rating and our own fields from a sidecar (for tests and for calibration)."""
-    root, _ = _parse(path.read_text(encoding="utf-8-sig"), path)
+    root, _ = _parse(_read(path), path)
     found: dict[str, str] = {}
     for element in root.iter(_q(NS_RDF, "Description")):
         for ns, prefix in ((NS_XMP, "xmp"), (NS_EYESPY, "eyespy")):
@@ -82,8 +92,36 @@ def read_sidecar(path: Path) -> dict[str, str]:
     return found
 
 
+def _read(path: Path) -> str:
+    """An existing sidecar's text; SidecarError for anything that is not a plain file."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            what = kind_of(info.st_mode)
+            raise SidecarError(f"{path.name}: existing sidecar is {what}; left alone")
+        return read_text(path, SIDECAR_LIMIT, follow_links=False)
+    except FileRefused as exc:
+        what = _after_name(exc, path)
+        raise SidecarError(f"{path.name}: existing sidecar is {what}; left alone") from None
+    except UnicodeDecodeError:
+        raise SidecarError(f"{path.name}: existing sidecar is not UTF-8 text; left as is") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        message = f"{path.name}: existing sidecar cannot be read ({reason}); left alone"
+        raise SidecarError(message) from None
+
+
+def _after_name(exc: FileRefused, path: Path) -> str:
+    return exc.message.removeprefix(f"{path}: ")
+
+
 def _parse(text: str, path: Path) -> tuple[ET.Element, dict[str, str]]:
     namespaces: dict[str, str] = {}
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise SidecarError(
+            f"{path.name}: existing sidecar declares a DTD or entities (XMP never does); "
+            "not parsed, left as is"
+        )
     try:
         for _event, (prefix, uri) in ET.iterparse(io.StringIO(text), events=("start-ns",)):
             namespaces.setdefault(prefix, uri)
@@ -164,9 +202,3 @@ def _serialise(root: ET.Element, namespaces: dict[str, str]) -> str:
             ET.register_namespace(prefix, uri)
     body = ET.tostring(root, encoding="unicode")
     return _XPACKET_BEGIN + body + _XPACKET_END
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.eyespy-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

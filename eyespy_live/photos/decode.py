@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from eyespy_live.files import FileRefused, describe_size, read_regular, symlink_problem
 from eyespy_live.photos.imagesize import oversized
 from eyespy_live.photos.jpeg import JpegInfo, apply_orientation, jpeg_info, oriented_size
 from eyespy_live.photos.load import valid_image
@@ -31,6 +32,9 @@ _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_RE
 _REDUCED[8] = cv2.IMREAD_REDUCED_COLOR_8
 FACTORS = (8, 4, 2, 1)
 PREVIEW_MIN_SIDE = 1280  # a camera JPEG's embedded preview is used from this size up
+# Larger files are refused before reading: the biggest RAWs (150 MP, 16-bit) are ~400 MB;
+# a 3 GB "photo" would cost seconds and gigabytes per worker.
+MAX_PHOTO_BYTES = 1024 * 1024 * 1024
 
 
 class UnreadablePhoto(Exception):
@@ -44,16 +48,21 @@ def unreadable_reason(path: Path) -> str | None:
     except OSError as exc:
         return f"cannot be read: {exc.strerror or exc}"
     if stat.S_ISLNK(info.st_mode):
-        try:
-            info = path.stat()
-        except OSError:
-            return "broken link: its target does not exist"
+        problem = symlink_problem(path)
+        if problem:
+            return problem
+        info = path.stat()
     if stat.S_ISDIR(info.st_mode):
         return "a folder, not a file"
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file"
     if info.st_size == 0:
         return "empty file (0 bytes)"
+    if info.st_size > MAX_PHOTO_BYTES:
+        return (
+            f"too large for a photo ({describe_size(info.st_size)}; the limit is "
+            f"{describe_size(MAX_PHOTO_BYTES)})"
+        )
     if not os.access(path, os.R_OK):
         return "no permission to read it"
     return None
@@ -89,14 +98,16 @@ class EncodedPhoto:
         flags = _REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION
         image = cv2.imdecode(np.frombuffer(self.data, np.uint8), flags)
         if not valid_image(image):
-            raise UnreadablePhoto("corrupt image data (the decoder gave up)")
+            raise UnreadablePhoto(_why_not_valid(image, factor))
         return apply_orientation(image, self.orientation)
 
     def _decode_other(self, factor: int) -> np.ndarray:
         if self._decoded is None:
             image = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_COLOR)
             if not valid_image(image):
-                raise UnreadablePhoto("not an image this program can decode")
+                raise UnreadablePhoto(
+                    _why_not_valid(image, 1, "not an image this program can decode")
+                )
             self._decoded = image
             self.height, self.width = image.shape[:2]
         if factor == 1:
@@ -115,7 +126,9 @@ def open_photo(path: Path) -> EncodedPhoto:
     try:
         if suffix in RAW_SUFFIXES:
             return _open_raw(path)
-        data = path.read_bytes()
+        data = read_regular(path, MAX_PHOTO_BYTES)
+    except FileRefused as exc:
+        raise UnreadablePhoto(exc.message.removeprefix(f"{path}: ")) from None
     except OSError as exc:
         raise UnreadablePhoto(f"cannot be read: {exc.strerror or exc}") from None
     if not data:
@@ -129,6 +142,8 @@ def open_photo(path: Path) -> EncodedPhoto:
             raise UnreadablePhoto("truncated JPEG: the file ends before the image does")
         if not info.decodable:
             raise UnreadablePhoto(f"unsupported JPEG kind (SOF 0x{info.sof:02X})")
+        if info.width and info.height and min(info.width, info.height) < 8:
+            raise UnreadablePhoto(f"too small to be a photo ({info.width}×{info.height} pixels)")
         if info.multi_picture:
             preview = _camera_preview(data, info)
             if preview is not None:
@@ -139,6 +154,19 @@ def open_photo(path: Path) -> EncodedPhoto:
     if suffix in JPEG_SUFFIXES and not _looks_like_image(data):
         raise UnreadablePhoto("not an image (no JPEG header)")
     return EncodedPhoto(data, 0, 0, 1, "image")
+
+
+def _why_not_valid(
+    image: np.ndarray | None,
+    factor: int,
+    otherwise: str = "corrupt image data (the decoder gave up)",
+) -> str:
+    """A decoded image too small to hold a face is "too small", not "corrupt"."""
+    if isinstance(image, np.ndarray) and image.size and image.ndim in (2, 3):
+        h, w = image.shape[:2]
+        if factor == 1 and min(h, w) < 8:
+            return f"too small to be a photo ({w}×{h} pixels)"
+    return otherwise
 
 
 def _camera_preview(data: bytes, primary: JpegInfo) -> EncodedPhoto | None:
