@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "eyespy_live"
 ORDER = ["photos", "sources", "vision", "decision", "bus", "live", "cull", "alerts", "commands"]
-LEAVES = {"config", "plugins", "resources", "events", "evaluation", "__init__", "__main__"}
+LEAVES = {"config", "plugins", "resources", "events", "evaluation", "files", "__init__", "__main__"}
 # live and cull are siblings: neither imports the other.
 SIBLINGS = {frozenset({"live", "cull"})}
 

@@ -11,7 +11,9 @@ the other machine), NAME.key_secret holds both keys and is readable by its owner
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,10 @@ from zmq.auth.thread import ThreadAuthenticator
 
 from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import BusConfig, ConfigError
+from eyespy_live.files import read_regular, symlink_problem, write_atomic
+
+log = logging.getLogger(__name__)
+KEY_FILE_LIMIT = 64 * 1024  # a certificate is ~300 bytes
 
 SocketOptions = list[tuple[int, Any]]
 
@@ -42,8 +48,11 @@ def write_keypair(directory: str | Path, name: str, *, force: bool = False) -> t
     folder.mkdir(parents=True, exist_ok=True)
     public_path, secret_path = folder / f"{name}.key", folder / f"{name}.key_secret"
     for path in (public_path, secret_path):
-        if path.exists() and not force:
-            raise ConfigError([f"{path} exists; keep it, or pass --force to replace it"])
+        if os.path.lexists(path) and not force:
+            what = "exists"
+            if path.is_symlink() and not path.exists():
+                what = f"exists as a broken link (to {os.readlink(path)})"
+            raise ConfigError([f"{path} {what}; keep it, or pass --force to replace it"])
     public, secret = zmq.curve_keypair()
     pub, sec = public.decode("ascii"), secret.decode("ascii")
     public_text = _TEMPLATE.format(
@@ -55,25 +64,36 @@ def write_keypair(directory: str | Path, name: str, *, force: bool = False) -> t
         )
         + f'    secret-key = "{sec}"\n'
     )
-    _write(secret_path, secret_text, 0o600)
-    _write(public_path, public_text, 0o644)
+    # Each through a fresh temporary file renamed into place: never written through a link
+    # left at the name, never half written (a full disk leaves no key file at all).
+    write_atomic(secret_path, secret_text, mode=0o600)
+    try:
+        write_atomic(public_path, public_text, mode=0o644)
+    except OSError:
+        secret_path.unlink()  # no secret without its public half
+        raise
     return public_path, secret_path
-
-
-def _write(path: Path, text: str, mode: int) -> None:
-    if path.exists():
-        path.unlink()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(text)
-    os.chmod(path, mode)  # the umask may have removed bits we want on the public file
 
 
 def read_keys(path: str | Path, *, need_secret: bool) -> tuple[bytes, bytes | None]:
     """(public, secret) from a key file, with a clear error for a wrong or missing file."""
     file = Path(path)
+    if file.is_symlink() and (problem := symlink_problem(file)):
+        raise ConfigError([f"key file {file}: {problem}"])
     if not file.is_file():
         raise ConfigError([f"key file not found: {file} (create keys with `eyespy keys`)"])
+    try:
+        info = os.stat(file)
+        read_regular(file, KEY_FILE_LIMIT)  # a regular file of key-file size, before zmq opens it
+    except OSError as exc:
+        raise ConfigError([f"key file {file}: {exc}"]) from None
+    if need_secret and info.st_mode & 0o077:
+        log.warning(
+            "%s holds a secret key but other users may read it (mode %o): chmod 600 %s",
+            file,
+            stat.S_IMODE(info.st_mode),
+            file,
+        )
     try:
         public, secret = zmq.auth.load_certificate(file)
     except (ValueError, OSError) as exc:

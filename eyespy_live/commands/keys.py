@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from eyespy_live.bus.curve import write_keypair
 
@@ -17,7 +18,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    public, secret = write_keypair(args.dir, args.name, force=args.force)
+    try:
+        public, secret = write_keypair(args.dir, args.name, force=args.force)
+    except OSError as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError)):
+            raise
+        where = exc.filename or args.dir
+        print(f"eyespy keys: error: cannot write keys in {where}: {exc.strerror}", file=sys.stderr)
+        return 1
     print(f"public key: {public}  (copy this one to the other machine)")
     print(f"secret key: {secret}  (mode 0600; keep it on this machine)")
     return 0
