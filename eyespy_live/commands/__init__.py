@@ -15,4 +15,5 @@ COMMAND_MODULES = (
     "sound",
     "cameras",
     "relay",
+    "mqtt",
 )
