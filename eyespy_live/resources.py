@@ -32,3 +32,12 @@ def mediapipe_model(filename: str) -> Path:
 
 def demo_video() -> Path:
     return PACKAGE_DIR / "data" / "demo_blinks.mp4"
+
+
+def systemd_file(name: str) -> Path:
+    """A unit or udev rule from `systemd/` (inside the wheel as `eyespy_live/systemd`), so a
+    user with only the wheel can install the service: its path is printed by `eyespy doctor`."""
+    for folder in (PACKAGE_DIR / "systemd", PACKAGE_DIR.parent / "systemd"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{name} is missing from eyespy-live's systemd folder; reinstall it")

@@ -1,6 +1,6 @@
 """The package layout is the data flow: each package imports only from packages below it.
 
-photos → sources → vision → decision → bus → live / cull → alerts → commands, with
+photos → sources → vision → decision → bus → live / cull → alerts → doctor → commands, with
 config, plugins, resources and events as leaf utilities anyone may use (train sits aside).
 """
 
@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "eyespy_live"
-ORDER = ["photos", "sources", "vision", "decision", "bus", "live", "cull", "alerts", "commands"]
+ORDER = [
+    "photos", "sources", "vision", "decision", "bus", "live", "cull", "alerts", "doctor", "commands"
+]
 LEAVES = {"config", "plugins", "resources", "events", "evaluation", "files", "__init__", "__main__"}
 # live and cull are siblings: neither imports the other.
 SIBLINGS = {frozenset({"live", "cull"})}

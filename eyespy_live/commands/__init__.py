@@ -16,4 +16,5 @@ COMMAND_MODULES = (
     "cameras",
     "relay",
     "mqtt",
+    "doctor",
 )
