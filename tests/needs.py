@@ -30,10 +30,12 @@ def missing(what: str, how: str) -> None:
 def shared_data(*parts: str) -> Path:
     """The shared data folder (or a path inside it); skipped when it is not there."""
     path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
+    # The bare folder must be the data set (its README indexes it), not just any folder.
+    found = path.exists() if parts else (path / "README.md").is_file()
+    if not found:
         missing(
             f"the shared data set ({path})",
-            "set EYESPY_SHARED_DATA=/path/to/shared/data (see tests/README or ../shared/data)",
+            "set EYESPY_SHARED_DATA=/path/to/shared/data (test photos and videos; README: Tests)",
         )
     return path
 

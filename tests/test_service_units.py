@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import needs
+
 REPO = Path(__file__).resolve().parents[1]
 UNITS = REPO / "systemd"
 EYESPY = Path(sys.executable).parent / "eyespy"  # the console script of this environment
@@ -23,6 +25,7 @@ def settings(unit: Path) -> dict[str, list[str]]:
 
 def verify(unit_text: str, name: str, tmp_path: Path, *user: str) -> subprocess.CompletedProcess:
     """Verify a copy whose ExecStart is this environment's eyespy (the real path must exist)."""
+    needs.tool("systemd-analyze", "apt install systemd")
     copy = tmp_path / name
     copy.write_text(unit_text)
     env = dict(os.environ)

@@ -14,6 +14,7 @@ import time
 import wave
 from pathlib import Path
 
+import needs
 import pytest
 from endpoints import flood_while_paused, rebind
 
@@ -97,6 +98,7 @@ class SoundProcess:
 
 @pytest.fixture
 def sound(tmp_path, endpoint):
+    needs.tool("aplay", "apt install alsa-utils")
     started = []
 
     def start(*extra: str) -> SoundProcess:
@@ -194,6 +196,7 @@ def test_a_publisher_restart_is_followed_without_restarting_the_alert(sound, end
 
 
 def run_sound(*args: str) -> subprocess.CompletedProcess:
+    needs.tool("aplay", "apt install alsa-utils")
     return subprocess.run(
         [sys.executable, "-m", "eyespy_live", "sound", *args],
         capture_output=True,

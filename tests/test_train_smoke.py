@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import needs
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
+
+@pytest.fixture(autouse=True)
+def tensorflow():
+    needs.module("tensorflow", "pip install -e '.[train]' (TensorFlow, for training only)")
 
 
 def test_smoke_training_exports_a_loadable_int8_model(shared_data, tmp_path):
