@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 import threading
 import time
@@ -15,6 +14,7 @@ from eyespy_live.bus.curve import open_publisher
 from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.live.run import LiveRun, run_live
 from eyespy_live.live.service import source_options
+from eyespy_live.live.stopsignals import StopSignals
 from eyespy_live.sources import open_source
 
 NAME = "live"
@@ -87,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
     # Binds with CURVE + ZAP when [bus] has keys (remote subscribers are opt-in).
     publisher, close_publisher = open_publisher(config.bus)
     stop = threading.Event()
-    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     tty = sys.stderr.isatty()
     last_line = [0.0]
     run_ref: list[LiveRun] = []
@@ -115,23 +114,24 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     log.info("watching %s; publishing on %s", source.id, config.bus.endpoint)
-    try:
-        result = run_live(
-            config,
-            source,
-            publisher,
-            on_event=on_event,
-            on_status=on_status,
-            stop=stop,
-            on_frame=on_frame,
-            idle_status=True,
-        )
-    except KeyboardInterrupt:
-        result = run_ref[0] if run_ref else None
-        source.close()
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
-        close_publisher()
+    # SIGTERM, SIGINT (Ctrl-C) and SIGHUP: a clean stop, a "stopped" status and the summary.
+    with StopSignals(stop):
+        try:
+            result = run_live(
+                config,
+                source,
+                publisher,
+                on_event=on_event,
+                on_status=on_status,
+                stop=stop,
+                on_frame=on_frame,
+                idle_status=True,
+            )
+        except KeyboardInterrupt:
+            result = run_ref[0] if run_ref else None
+            source.close()
+        finally:
+            close_publisher()
     if tty:
         sys.stderr.write("\r\033[K")
     if result is not None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 
 from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.live.service import HeadlessService
+from eyespy_live.live.stopsignals import StopSignals
 
 NAME = "service"
 HELP = "run the configured source, vision and publisher as a supervised headless service"
@@ -31,10 +31,12 @@ def run(args: argparse.Namespace) -> int:
     _journal_logging()
     config = load_config(args)
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     service = HeadlessService(config)
-    code = service.run(stop)
+    # SIGTERM (systemd), SIGINT (Ctrl-C) and SIGHUP (a closed terminal) all stop cleanly.
+    with StopSignals(stop) as signals:
+        code = service.run(stop)
+    if signals.name:
+        logging.getLogger("eyespy.service").info("stopped by %s", signals.name)
     if service.hung:
         # A worker stuck in a device call would keep the interpreter from exiting.
         logging.shutdown()

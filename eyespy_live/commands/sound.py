@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
-import signal
 import sys
 import tempfile
 import threading
@@ -24,6 +23,7 @@ from eyespy_live.alerts.sound import (
 )
 from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
 from eyespy_live.commands.common import add_endpoint_option, endpoints
+from eyespy_live.live.stopsignals import StopSignals
 
 NAME = "sound"
 HELP = "sound alert on retake shots (and optionally live blinks) via aplay/paplay"
@@ -105,9 +105,8 @@ def run(args: argparse.Namespace) -> int:
         # Ctrl-C or a service stop ends the loop between events, never inside one, so the
         # summary line is always written.
         stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        return alerts.run(timeout_s=args.timeout, stop=stop)
+        with StopSignals(stop):
+            return alerts.run(timeout_s=args.timeout, stop=stop)
     except AlertError as exc:
         print(f"eyespy sound: error: {exc}", file=sys.stderr)
         return 2
