@@ -25,16 +25,25 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from eyespy_live.files import (
+    FileRefused,
+    describe_size,
+    printable,
+    read_regular,
+    symlink_problem,
+)
+from eyespy_live.photos.decode import MAX_PHOTO_BYTES
 from eyespy_live.photos.imagesize import oversized
 from eyespy_live.photos.load import (
     JPEG_SUFFIXES,
     PHOTO_SUFFIXES,
+    RAW_SUFFIXES,
     PhotoError,
     decode_photo,
     looks_complete,
@@ -45,6 +54,26 @@ from eyespy_live.sources.base import Frame, FrameSource, SourceError, photo_fram
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+# Tethering and copying programs write a photo under a temporary name, then rename it:
+# IMG_6.tmp.jpg (gphoto2 --filename "%f.tmp.%C"), IMG_6.jpg.part, ~IMG_6.jpg, and rsync's
+# .IMG_6.jpg.Xa8b2Q. Only the final name is a photo; the temporary one is never judged.
+TEMP_MARKERS = frozenset(
+    {".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".filepart", ".inprogress"}
+)
+
+
+def is_temporary_name(name: str) -> bool:
+    """A name a writer uses before renaming the file to its final name."""
+    base = name.rsplit("/", 1)[-1]
+    if base.startswith((".", "~")):
+        return True
+    suffixes = [s.lower() for s in Path(base).suffixes]
+    return any(s in TEMP_MARKERS for s in suffixes)
+
+
+def photo_kind(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return "raw" if suffix in RAW_SUFFIXES else "jpeg" if suffix in JPEG_SUFFIXES else "other"
 
 
 def read_image(path: Path) -> np.ndarray | None:
@@ -95,10 +124,12 @@ class FolderSource(FrameSource):
         self.last_activity = time.monotonic()
         self.may_idle = self.watch  # a quiet hot folder is not a stalled source
         self._tracker = ArrivalTracker(settle_s, max_wait_s)
-        self._judged_stems: dict[str, float] = {}  # "sub/IMG_0001" → when it was judged
-        self._lister = FolderLister(self.path, depth)
+        # "sub/IMG_0001" → {"raw": when judged, "jpeg": ...}: a RAW+JPEG pair is one shot
+        self._judged_stems: dict[str, dict[str, float]] = {}
+        self._reported: set[str] = set()  # odd entries (link loops) said once
+        self._lister = FolderLister(self.path, depth, on_problem=self._entry_problem)
         if self.watch and not existing:
-            self._tracker.ignore(name for name, _ in self._lister.files(time.monotonic()))
+            self._tracker.ignore(self._lister.files(time.monotonic()))
 
     @property
     def id(self) -> str:
@@ -126,9 +157,15 @@ class FolderSource(FrameSource):
             )
 
     def _reject(self, name: str, why: str) -> None:
-        log.warning("skipping %s: %s", name, why)
+        log.warning("skipping %s: %s", printable(name), why)
         self.rejected.append((name, why))
         self.last_error = f"{name}: {why}"
+
+    def _entry_problem(self, name: str, why: str) -> None:
+        """An entry that cannot even be looked at (a link that loops): said once, skipped."""
+        if name not in self._reported:
+            self._reported.add(name)
+            self._reject(name, why)
 
     def _watch(self) -> Iterator[Frame]:
         tracker = self._tracker
@@ -161,21 +198,27 @@ class FolderSource(FrameSource):
         """
         if not settled and not (path.suffix.lower() in JPEG_SUFFIXES and _ends_jpeg(path)):
             return None
-        if self._pair_already_judged(name):  # before reading it: nothing to decode twice
-            tracker.done(name)
-            return None
         try:
             before = path.stat()
         except OSError:
             return None  # renamed or deleted meanwhile: the tracker forgets it
+        if self._pair_already_judged(name):  # before reading it: nothing to decode twice
+            tracker.done(name, before)
+            return None
+        if before.st_size > MAX_PHOTO_BYTES:  # never read: seconds and gigabytes for nothing
+            tracker.reject(name, before.st_size, before.st_mtime_ns)
+            size = describe_size(before.st_size)
+            self._reject(name, f"too large for a photo ({size}; the limit is 1.0 GB)")
+            return None
         try:
-            data = path.read_bytes()
+            data = read_regular(path, MAX_PHOTO_BYTES)
             after = path.stat()
         except FileNotFoundError:
             return None
         except OSError as exc:  # e.g. no permission: reported once, until the file changes
             tracker.reject(name, before.st_size, before.st_mtime_ns)
-            self._reject(name, f"cannot read: {exc.strerror or exc}")
+            why = exc.message.removeprefix(f"{path}: ") if isinstance(exc, FileRefused) else None
+            self._reject(name, why or f"cannot read: {exc.strerror or exc}")
             return None
         key = (after.st_size, after.st_mtime_ns)
         if (before.st_size, before.st_mtime_ns) != key or len(data) != after.st_size:
@@ -187,11 +230,17 @@ class FolderSource(FrameSource):
         try:
             photo = decode_photo(data, name)
         except PhotoError as exc:
+            if not overdue:
+                # Most likely still being written by a writer that pauses (a slow TIFF or
+                # WebP export): look again, silently, when it changes or has been still for
+                # max_wait_s. Only a file that stays unreadable is reported.
+                tracker.defer(name, *key)
+                return None
             tracker.reject(name, *key)  # reported once; looked at again if it changes
             self._reject(name, str(exc).removeprefix(f"{name}: "))
             return None
-        tracker.done(name)
-        self._judged_stems[_stem(name)] = time.monotonic()
+        tracker.done(name, after)
+        self._judged_stems.setdefault(_stem(name), {})[photo_kind(name)] = time.monotonic()
         if not complete:
             log.warning("%s never looked finished; judged as it is", name)
         return photo_frame(photo, ts=after.st_mtime, source=self.id, seq=seq, name=name)
@@ -200,10 +249,18 @@ class FolderSource(FrameSource):
         """A camera set to RAW+JPEG writes two files per press of the shutter; once one of
         them is judged, the other is the same photo and must not sound a second alert."""
         now = time.monotonic()
-        for old in [s for s, t in self._judged_stems.items() if now - t > PAIR_WINDOW_S]:
-            del self._judged_stems[old]
-        if _stem(name) in self._judged_stems:
-            log.info("%s: the other half of a RAW+JPEG pair already judged; skipped", name)
+        for stem, kinds in list(self._judged_stems.items()):
+            for kind in [k for k, t in kinds.items() if now - t > PAIR_WINDOW_S]:
+                del kinds[kind]
+            if not kinds:
+                del self._judged_stems[stem]
+        # Only a RAW and a JPEG make a pair: a PNG or TIFF beside a JPEG is another photo,
+        # and a JPEG written again under a judged name is a new one.
+        other = {"raw": "jpeg", "jpeg": "raw"}.get(photo_kind(name))
+        if other is not None and other in self._judged_stems.get(_stem(name), {}):
+            log.info(
+                "%s: the other half of a RAW+JPEG pair already judged; skipped", printable(name)
+            )
             return True
         return False
 
@@ -212,7 +269,7 @@ class FolderSource(FrameSource):
 
 
 def _stem(name: str) -> str:
-    """"sub/IMG_0001.CR3" → "sub/IMG_0001": what the two files of a RAW+JPEG pair share."""
+    """ "sub/IMG_0001.CR3" → "sub/IMG_0001": what the two files of a RAW+JPEG pair share."""
     return str(Path(name).with_suffix(""))
 
 
@@ -226,6 +283,10 @@ def _ends_jpeg(path: Path) -> bool:
         return False
 
 
+Entry = tuple[str, Path, bool]  # (relative name, path, whether its folder was just listed)
+Identity = tuple[int, int, int, int]  # (device, inode, size, mtime_ns) of a judged file
+
+
 class FolderLister:
     """The photo files in a folder and its subfolders (to `depth` levels: tethering programs
     often file shots by date or session), named by their path relative to the folder.
@@ -233,21 +294,30 @@ class FolderLister:
     Polling must stay cheap on a Raspberry Pi with thousands of photos in the session: a
     folder is listed again only when its mtime changed (adding, removing or renaming a file
     changes it), plus a full listing every `full_every_s` for filesystems with coarse or
-    cached folder times (network shares, FAT cards).
+    cached folder times (network shares, FAT cards). Temporary names (`is_temporary_name`)
+    are left out; an entry that cannot be looked at (a symlink that loops) is handed to
+    `on_problem` and skipped, never taken for the whole folder being gone.
     """
 
-    def __init__(self, root: Path, depth: int = 2, full_every_s: float = 2.0):
+    def __init__(
+        self,
+        root: Path,
+        depth: int = 2,
+        full_every_s: float = 2.0,
+        on_problem: Callable[[str, str], None] | None = None,
+    ):
         self.root, self.depth, self.full_every_s = root, depth, full_every_s
+        self.on_problem = on_problem
         # relative folder -> (mtime_ns, its photo files as (relative name, path), subfolders)
         self._dirs: dict[str, tuple[int, list[tuple[str, Path]], list[str]]] = {}
         self._next_full = 0.0
 
-    def files(self, now: float) -> list[tuple[str, Path]]:
-        """(relative name, path) of every photo file; OSError when the folder itself is gone."""
+    def files(self, now: float) -> list[Entry]:
+        """Every photo file; OSError only when the watched folder itself is gone."""
         full = now >= self._next_full
         if full:
             self._next_full = now + self.full_every_s
-        found: list[tuple[str, Path]] = []
+        found: list[Entry] = []
         visited: set[str] = set()
         self._walk("", 0, full, found, visited)
         for rel in [r for r in self._dirs if r not in visited]:
@@ -258,20 +328,27 @@ class FolderLister:
         path = self.root / rel if rel else self.root
         mtime = os.stat(path).st_mtime_ns
         cached = self._dirs.get(rel)
-        if full or cached is None or cached[0] != mtime:
+        fresh = full or cached is None or cached[0] != mtime
+        if fresh:
             files, dirs = [], []
             for entry in os.scandir(path):
-                if entry.name.startswith((".", "~")):
+                if is_temporary_name(entry.name):
                     continue  # temporary files, hidden folders
-                if entry.is_dir(follow_symlinks=False):
-                    dirs.append(entry.name)
-                elif Path(entry.name).suffix.lower() in PHOTO_SUFFIXES and entry.is_file():
-                    files.append(entry.name)
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        dirs.append(entry.name)
+                    elif Path(entry.name).suffix.lower() in PHOTO_SUFFIXES and entry.is_file():
+                        files.append(entry.name)
+                except OSError as exc:  # e.g. self.jpg -> self.jpg
+                    name = f"{rel}/{entry.name}" if rel else entry.name
+                    why = symlink_problem(path / entry.name) or f"cannot be read: {exc.strerror}"
+                    if self.on_problem is not None:
+                        self.on_problem(name, why)
             named = [(f"{rel}/{n}" if rel else n, path / n) for n in files]
             cached = (mtime, named, dirs)
             self._dirs[rel] = cached
         visited.add(rel)
-        found.extend(cached[1])
+        found.extend((name, file, fresh) for name, file in cached[1])
         if level < self.depth:
             for name in cached[2]:
                 try:
@@ -280,32 +357,66 @@ class FolderLister:
                     continue  # removed meanwhile
 
 
+def _identity(info: os.stat_result) -> Identity:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 class ArrivalTracker:
-    """Which files in a hot folder have finished arriving; each name is handed out once."""
+    """Which files in a hot folder have finished arriving; each photo is handed out once.
+
+    "Once" is per file, not per name: a judged name whose file is replaced (deleted and
+    written again, renamed over, its folder re-created) is a new photo and handed out again.
+    Judged files are checked for that only when their folder was just listed again, so a
+    session of thousands of photos costs no stat calls while nothing changes.
+    """
 
     def __init__(self, settle_s: float, max_wait_s: float):
         self.settle_s, self.max_wait_s = settle_s, max_wait_s
         # name -> (size, mtime_ns, since when unchanged, when the name first appeared)
         self._seen: dict[str, tuple[int, int, float, float]] = {}
-        self._done: set[str] = set()
+        self._done: dict[str, Identity | None] = {}
         self._rejected: dict[str, tuple[int, int]] = {}  # skipped until size/mtime change
+        self._deferred: dict[str, tuple[int, int]] = {}  # failed to decode while arriving
 
-    def ignore(self, names: Iterable[str]) -> None:
-        self._done.update(names)
+    def ignore(self, entries: Iterable[Entry]) -> None:
+        """Files already there: not handed out (unless they are replaced later)."""
+        for name, path, _ in entries:
+            try:
+                self._done[name] = _identity(os.stat(path))
+            except OSError:
+                continue
 
-    def done(self, name: str) -> None:
-        self._done.add(name)
+    def done(self, name: str, info: os.stat_result | None = None) -> None:
+        self._done[name] = _identity(info) if info is not None else None
         self._seen.pop(name, None)
         self._rejected.pop(name, None)
+        self._deferred.pop(name, None)
 
     def reject(self, name: str, size: int, mtime_ns: int) -> None:
         self._rejected[name] = (size, mtime_ns)
+        self._deferred.pop(name, None)
+
+    def defer(self, name: str, size: int, mtime_ns: int) -> None:
+        """Not readable yet: look again when it changes, or once it has been still too long."""
+        self._deferred[name] = (size, mtime_ns)
 
     def overdue(self, name: str, now: float) -> bool:
         seen = self._seen.get(name)
         return seen is not None and now - seen[2] >= self.max_wait_s
 
-    def ready(self, entries: list[tuple[str, Path]], now: float) -> list[tuple[str, Path, bool]]:
+    def _replaced(self, name: str, path: Path) -> bool:
+        """Whether the judged file behind `name` is another one now."""
+        try:
+            now = _identity(os.stat(path))
+        except OSError:
+            return False
+        if self._done.get(name) == now:
+            return False
+        log.info("%s was replaced by a new file; judging it again", printable(name))
+        del self._done[name]
+        return True
+
+    def ready(self, entries: list[Entry], now: float) -> list[tuple[str, Path, bool]]:
         """Candidate files not handed out yet, in order of appearance then name, each with
         whether it has settled (size and mtime unchanged for settle_s).
 
@@ -314,9 +425,9 @@ class ArrivalTracker:
         """
         present = set()
         ready = []
-        for name, path in entries:
+        for name, path, fresh in entries:
             present.add(name)
-            if name in self._done:
+            if name in self._done and not (fresh and self._replaced(name, path)):
                 continue
             try:
                 stat = os.stat(path)
@@ -330,10 +441,17 @@ class ArrivalTracker:
                 seen = (*key, now, seen[3] if seen else now)
                 self._seen[name] = seen
             steady = now - seen[2]
+            if self._deferred.get(name) == key and steady < self.max_wait_s:
+                continue  # could not be decoded as it is; wait for a change or for max_wait_s
             if stat.st_size > 0:
                 ready.append((seen[3], name, path, steady >= self.settle_s))
             elif steady >= self.max_wait_s:
                 ready.append((seen[3], name, path, True))
         for name in [n for n in self._seen if n not in present]:
             del self._seen[name]  # gone before it settled (a temporary file renamed away)
+        for table in (self._rejected, self._deferred):
+            for name in [n for n in table if n not in present]:
+                del table[name]
+        # Judged names stay: a listing that briefly comes back empty (a network share) must
+        # not make every photo new; a file written again under a name has another identity.
         return [(name, path, settled) for _, name, path, settled in sorted(ready)]
