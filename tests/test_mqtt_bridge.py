@@ -69,6 +69,8 @@ def test_shot_discovery_last_will_and_broker_restart(tmp_path):
         late = Watcher(broker.port, "homeassistant/#")
         late.wait(lambda: len(late.messages) >= 2, 10, "retained discovery")
         configs = {t: (json.loads(p), r) for t, p, r in late.messages}
+        late.client.publish("homeassistant/status", "online", qos=1)  # HA restarted
+        late.wait(lambda: len(late.messages) >= 5, 10, "discovery sent again")
         late.close()
         retake = configs["homeassistant/binary_sensor/eyespy_folder_studio/retake/config"]
         verdict = configs["homeassistant/sensor/eyespy_folder_studio/last_verdict/config"]
