@@ -102,8 +102,8 @@ def test_every_good_file_once_in_order_and_bad_files_reported_not_fatal(tmp_path
             time.sleep(0.05)
         rejected = dict(watcher.source.rejected)
         assert set(rejected) == {"IMG_0003.JPG", "IMG_0004.JPG", "IMG_0006.JPG"}
-        assert rejected["IMG_0004.JPG"] == "empty file"
-        assert "not a readable image" in rejected["IMG_0003.JPG"]
+        assert rejected["IMG_0004.JPG"] == "empty file (0 bytes)"
+        assert "not an image" in rejected["IMG_0003.JPG"]
         assert watcher.source.last_error and watcher.source.state == "watching"
         assert watcher.names_within(1.0) == []  # nothing twice, nothing bad
         assert len(watcher.source.rejected) == 3  # each bad file reported once
@@ -122,7 +122,7 @@ def test_a_file_finished_after_it_was_reported_is_judged_then(tmp_path, photos):
         deadline = time.monotonic() + 10
         while not watcher.source.rejected and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert watcher.source.rejected == [("IMG_0010.JPG", "empty file")]
+        assert watcher.source.rejected == [("IMG_0010.JPG", "empty file (0 bytes)")]
         target.write_bytes(photos["closed"])
         assert watcher.next().name == "IMG_0010.JPG"
     finally:

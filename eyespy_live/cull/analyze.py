@@ -1,10 +1,10 @@
 """One photo file in, one JSON-ready result record out (run inside a worker process).
 
-Opening and checking the file is `cull.decode`; the face and eye analysis is the shared fast
-photo path (`eyespy_live.photos.load`: faces on a reduced decode, each eye read at the resolution
-it needs). This module adds what culling needs on top: the cull verdict, a sharpness score
-per face, and a small thumbnail plus enlarged crops of the faces to look at, written into the
-output folder for the contact sheet. Any failure on one file becomes an `unreadable` record;
+Opening, checking and decoding the file is `eyespy_live.photos` (one decode, shared with the
+tether and hot folder); the face and eye analysis is `decision.shot`. This module adds
+what culling needs on top: the cull verdict, a sharpness score per face, and a small
+thumbnail plus enlarged crops of the faces to look at, written into the output folder for
+the contact sheet. Any failure on one file becomes an `unreadable` record;
 it never stops the run.
 """
 
@@ -25,8 +25,7 @@ from eyespy_live.decision.blink import BlinkSettings, EyeState
 from eyespy_live.decision.shot import analyze_loaded_photo, eye_factor
 from eyespy_live.events import FaceReport
 from eyespy_live.files import write_atomic
-from eyespy_live.photos.decode import EncodedPhoto, UnreadablePhoto, open_photo
-from eyespy_live.photos.load import DETECT_MIN_SIDE, LoadedPhoto, PhotoScale, reduction_for
+from eyespy_live.photos.load import LoadedPhoto, PhotoError, load, open_photo
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
 
@@ -62,7 +61,7 @@ def analyze_file(engine: Engine, relpath: str, size: int, mtime_ns: int) -> dict
     record: dict[str, Any] = {"path": relpath, "size": size, "mtime_ns": mtime_ns}
     try:
         record.update(_analyze(engine, engine.root / relpath, relpath))
-    except UnreadablePhoto as exc:
+    except PhotoError as exc:
         record.update(verdict=UNREADABLE, reason=str(exc), faces=[], attention=[])
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop a 600-photo run
         log.debug("analysis of %s failed", relpath, exc_info=True)
@@ -75,7 +74,7 @@ def analyze_file(engine: Engine, relpath: str, size: int, mtime_ns: int) -> dict
 
 def _analyze(engine: Engine, path: Path, relpath: str) -> dict[str, Any]:
     photo = open_photo(path)
-    loaded = _load(photo)
+    loaded = load(photo)
     verdict = analyze_loaded_photo(
         loaded, engine.detector, engine.model, engine.settings, engine.min_face_score
     )
@@ -116,17 +115,6 @@ def judgeable(face: FaceReport) -> FaceReport:
         return face
     reason = f"face too small to judge ({width} px wide)"
     return replace(face, p_closed=None, state=EyeState.UNKNOWN.value, reason=reason)
-
-
-def _load(photo: EncodedPhoto) -> LoadedPhoto:
-    if photo.origin == "image":
-        image = photo.decode(1)
-        return LoadedPhoto(image, PhotoScale(1, (image.shape[1], image.shape[0])), None)
-    factor = reduction_for((photo.width, photo.height), DETECT_MIN_SIDE)
-    image = photo.decode(factor)
-    from_raw = photo.origin == "raw preview"
-    scale = PhotoScale(factor, photo.upright_size, photo.orientation, from_raw)
-    return LoadedPhoto(image, scale, photo.data)
 
 
 def _sharpness(loaded: LoadedPhoto, box: tuple[int, int, int, int]) -> float | None:

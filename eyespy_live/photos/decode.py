@@ -1,10 +1,12 @@
-"""Opening one photo file for culling: JPEG, RAW (its embedded preview) or another image.
+"""Opening one photo: JPEG, RAW (its embedded preview) or another image — for every path.
 
-Nothing here writes: files are read (RAWs through a read-only mmap) and the encoded bytes are
-checked before decoding, so a truncated, empty or non-image file becomes an
-`UnreadablePhoto` with a reason a person understands. Decoding is at a reduced scale
-(libjpeg's DCT scaling: 1/2, 1/4, 1/8 — much faster than full size and then shrinking), and
-the EXIF orientation is applied here, the same way for JPEGs and RAW previews.
+The tethered camera, the hot folder and `cull` all open photos here, so one file always
+yields the same pixels (and so the same verdict). Nothing here writes: files are read (RAWs
+through a read-only mmap) and the encoded bytes are checked before decoding, so a truncated,
+empty or non-image file becomes a `PhotoError` with a reason a person understands. A camera
+JPEG's large embedded preview (MPF) and a RAW's largest JPEG preview stand in for the photo;
+the lossless sensor data is never taken for a preview. EXIF orientation is applied the same
+way for JPEGs and RAW previews.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import numpy as np
 from eyespy_live.files import FileRefused, describe_size, read_regular, symlink_problem
 from eyespy_live.photos.imagesize import oversized
 from eyespy_live.photos.jpeg import JpegInfo, apply_orientation, jpeg_info, oriented_size
-from eyespy_live.photos.load import valid_image
 from eyespy_live.photos.raw import RAW_SUFFIXES, embedded_previews
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
@@ -37,8 +38,23 @@ PREVIEW_MIN_SIDE = 1280  # a camera JPEG's embedded preview is used from this si
 MAX_PHOTO_BYTES = 1024 * 1024 * 1024
 
 
-class UnreadablePhoto(Exception):
-    """A file that cannot be culled; the message says why, for the report."""
+class PhotoError(ValueError):
+    """A file that is not a readable photo; the message says why, for a person."""
+
+
+UnreadablePhoto = PhotoError  # the name cull's code uses
+
+
+def valid_image(image: object) -> bool:
+    """Images that reach the vision code must be non-empty 2-D or 3-channel uint8 arrays."""
+    return (
+        isinstance(image, np.ndarray)
+        and image.dtype == np.uint8
+        and image.size > 0
+        and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4)))
+        and image.shape[0] >= 8
+        and image.shape[1] >= 8
+    )
 
 
 def unreadable_reason(path: Path) -> str | None:
@@ -98,14 +114,14 @@ class EncodedPhoto:
         flags = _REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION
         image = cv2.imdecode(np.frombuffer(self.data, np.uint8), flags)
         if not valid_image(image):
-            raise UnreadablePhoto(_why_not_valid(image, factor))
+            raise PhotoError(_why_not_valid(image, factor))
         return apply_orientation(image, self.orientation)
 
     def _decode_other(self, factor: int) -> np.ndarray:
         if self._decoded is None:
             image = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_COLOR)
             if not valid_image(image):
-                raise UnreadablePhoto(
+                raise PhotoError(
                     _why_not_valid(image, 1, "not an image this program can decode")
                 )
             self._decoded = image
@@ -118,41 +134,48 @@ class EncodedPhoto:
 
 
 def open_photo(path: Path) -> EncodedPhoto:
-    """Read and check one photo file; raises UnreadablePhoto with the reason."""
+    """Read and check one photo file; raises PhotoError with the reason."""
     reason = unreadable_reason(path)
     if reason:
-        raise UnreadablePhoto(reason)
-    suffix = path.suffix.lower()
+        raise PhotoError(reason)
     try:
-        if suffix in RAW_SUFFIXES:
+        if path.suffix.lower() in RAW_SUFFIXES:
             return _open_raw(path)
         data = read_regular(path, MAX_PHOTO_BYTES)
     except FileRefused as exc:
         raise UnreadablePhoto(exc.message.removeprefix(f"{path}: ")) from None
     except OSError as exc:
-        raise UnreadablePhoto(f"cannot be read: {exc.strerror or exc}") from None
+        raise PhotoError(f"cannot be read: {exc.strerror or exc}") from None
+    return open_bytes(data, path.name)
+
+
+def open_bytes(data: bytes, name: str) -> EncodedPhoto:
+    """Check a photo's bytes (a download, a file's content); `name` gives the suffix."""
     if not data:
-        raise UnreadablePhoto("empty file (0 bytes)")
+        raise PhotoError("empty file (0 bytes)")
+    suffix = Path(name).suffix.lower()
+    if suffix in RAW_SUFFIXES:
+        return _raw_preview(data)
     problem = oversized(data)  # a decompression bomb: seconds and gigabytes to decode
     if problem:
-        raise UnreadablePhoto(problem)
+        raise PhotoError(problem)
     info = jpeg_info(data, last_eoi=True)
     if info is not None:
         if info.end is None:
-            raise UnreadablePhoto("truncated JPEG: the file ends before the image does")
+            raise PhotoError("truncated JPEG: the file ends before the image does")
         if not info.decodable:
-            raise UnreadablePhoto(f"unsupported JPEG kind (SOF 0x{info.sof:02X})")
+            raise PhotoError(f"unsupported JPEG kind (SOF 0x{info.sof:02X})")
         if info.width and info.height and min(info.width, info.height) < 8:
-            raise UnreadablePhoto(f"too small to be a photo ({info.width}×{info.height} pixels)")
+            raise PhotoError(f"too small to be a photo ({info.width}×{info.height} pixels)")
         if info.multi_picture:
             preview = _camera_preview(data, info)
             if preview is not None:
                 return preview
         return EncodedPhoto(data, info.width, info.height, info.orientation, "jpeg")
     if data[:2] == b"\xff\xd8":
-        raise UnreadablePhoto("corrupt JPEG: its header cannot be parsed")
+        raise PhotoError("corrupt JPEG: its header cannot be parsed")
     if suffix in JPEG_SUFFIXES and not _looks_like_image(data):
-        raise UnreadablePhoto("not an image (no JPEG header)")
+        raise PhotoError("not an image (no JPEG header)")
     return EncodedPhoto(data, 0, 0, 1, "image")
 
 
@@ -225,9 +248,16 @@ def _looks_like_image(data: bytes) -> bool:
 
 def _open_raw(path: Path) -> EncodedPhoto:
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        previews = embedded_previews(buf)
-        if not previews:
-            raise UnreadablePhoto("RAW file without an embedded JPEG preview")
-        best = previews[0]
-        data = bytes(buf[best.jpeg.offset : best.jpeg.offset + best.length])
+        return _raw_preview(buf)
+
+
+def _raw_preview(buf) -> EncodedPhoto:
+    """The largest embedded JPEG preview (never the lossless sensor stream many RAWs hold)."""
+    previews = embedded_previews(buf)
+    if not previews:
+        raise PhotoError("RAW file without an embedded JPEG preview")
+    best = previews[0]
+    data = bytes(buf[best.jpeg.offset : best.jpeg.offset + best.length])
+    if oversized(data):
+        raise PhotoError(oversized(data))
     return EncodedPhoto(data, best.jpeg.width, best.jpeg.height, best.orientation, "raw preview")

@@ -1,15 +1,16 @@
-"""Reading one photo file, fast: a reduced decode for faces, finer pixels only for eyes.
+"""A photo decoded once for a verdict: faces and eyes from the same reduced decode.
 
 A 24 MP JPEG takes ~130 ms to decode in full colour, longer than the whole verdict should.
-libjpeg can decode at 1/2, 1/4 or 1/8 scale almost for free (it skips most of the inverse
-DCT), and the face detector shrinks its input to 192² anyway, so faces are found on a
-reduced decode. Each eye is then read at the coarsest resolution that still gives the eye
-crop at least `MIN_CROP_PX` source pixels (so the 24² patch is area-averaged, never
-upsampled); only when a face is too small for that does a finer, grayscale decode happen.
+libjpeg decodes at 1/2, 1/4 or 1/8 scale for little more than its entropy pass (~28 ms
+here, which no scaling skips), and the face detector shrinks its input to 192² anyway, so
+faces are found on a reduced decode. The scale is chosen so that the eyes can usually be
+read from the same decode: a 24 MP photo is decoded once at 1/4 in grayscale (it costs what
+1/8 in colour costs; a 1/8 decode left the eyes of a half-body shot too coarse and cost a
+second decode), smaller photos in colour at the largest reduction that keeps
+`DETECT_MIN_SIDE` pixels. Only a face too small for that decode is read again, finer.
 
-Also handles EXIF orientation (applied by us, the same way at every scale) and RAW files
-(their largest embedded JPEG preview; no RAW decoder needed). Used by the tethered-camera
-and hot-folder sources and by `cull`.
+Opening and checking the bytes (truncation, RAW previews, camera previews, decompression
+bombs) is `photos.decode`; EXIF orientation is applied the same way at every scale.
 """
 
 from __future__ import annotations
@@ -20,38 +21,29 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.photos.imagesize import oversized
+from eyespy_live.photos.decode import (  # noqa: F401 (re-exported: the one place to import from)
+    JPEG_SUFFIXES,
+    OTHER_IMAGE_SUFFIXES,
+    PHOTO_SUFFIXES,
+    EncodedPhoto,
+    PhotoError,
+    open_bytes,
+    open_photo,
+    valid_image,
+)
 from eyespy_live.photos.jpeg import apply_orientation, jpeg_info
-from eyespy_live.photos.raw import embedded_previews
-
-JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe"}
-RAW_SUFFIXES = {
-    ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".raf",
-    ".orf", ".rw2", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mrw",
-}  # fmt: skip
-OTHER_IMAGE_SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".webp"}
-PHOTO_SUFFIXES = JPEG_SUFFIXES | RAW_SUFFIXES | OTHER_IMAGE_SUFFIXES
+from eyespy_live.photos.raw import RAW_SUFFIXES, embedded_previews
 
 # The reduced decode keeps at least this many pixels on its shorter side: the detector's
 # input is 192², and Haar wants ~30 px faces, so ~500 px keeps group-photo faces findable.
 DETECT_MIN_SIDE = 480
+# Where the colour decode would be 1/8, decode once at 1/4 in grayscale instead: the same
+# cost (entropy decoding dominates), twice the pixels for the eyes, no second decode.
+GRAY_ONCE_FROM = 8
+GRAY_ONCE_FACTOR = 4
 FACTORS = (8, 4, 2, 1)
-_REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
-                  4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}  # fmt: skip
 _REDUCED_GRAY = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
                  4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}  # fmt: skip
-
-
-def valid_image(image: object) -> bool:
-    """Images that reach the vision code must be non-empty 2-D or 3-channel uint8 arrays."""
-    return (
-        isinstance(image, np.ndarray)
-        and image.dtype == np.uint8
-        and image.size > 0
-        and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4)))
-        and image.shape[0] >= 8
-        and image.shape[1] >= 8
-    )
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -62,10 +54,6 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         return image[:, :, 0]
     code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
     return cv2.cvtColor(image, code)
-
-
-class PhotoError(ValueError):
-    """A file that is not a readable photo (the message says why, for a person)."""
 
 
 @dataclass(frozen=True)
@@ -167,37 +155,34 @@ def reduction_for(size: tuple[int, int], min_side: int = DETECT_MIN_SIDE) -> int
     return 1
 
 
-def decode_photo(data: bytes, name: str = "photo", min_side: int = DETECT_MIN_SIDE) -> LoadedPhoto:
-    """Decode photo bytes (JPEG, RAW, PNG…) reduced for detection; PhotoError if unreadable."""
-    if not data:
-        raise PhotoError(f"{name}: empty file")
-    from_raw = False
-    orientation = 1
-    if Path(name).suffix.lower() in RAW_SUFFIXES:
-        found = embedded_jpeg(data)
-        if found is None:
-            raise PhotoError(f"{name}: no JPEG preview found in this RAW file")
-        (data, orientation), from_raw = found, True
-    problem = oversized(data)
-    if problem:
-        raise PhotoError(f"{name}: {problem}")
-    info = jpeg_info(data, last_eoi=True)
-    size = (info.width, info.height) if info is not None and info.width and info.height else None
-    if size is None:  # not a JPEG: decode fully, no reduction available
-        image = _imdecode(data, cv2.IMREAD_COLOR)
-        if not valid_image(image):
-            raise PhotoError(f"{name}: not a readable image")
-        scale = PhotoScale(1, (image.shape[1], image.shape[0]))
-        return LoadedPhoto(image, scale, None)
-    if not from_raw and info is not None:
-        orientation = info.orientation
-    factor = reduction_for(size, min_side)
-    image = _imdecode(data, _REDUCED_COLOR[factor] | cv2.IMREAD_IGNORE_ORIENTATION)
-    if not valid_image(image):
-        raise PhotoError(f"{name}: damaged or incomplete JPEG")
-    image = orient(image, orientation)
-    width, height = size if orientation <= 4 else (size[1], size[0])
-    return LoadedPhoto(image, PhotoScale(factor, (width, height), orientation, from_raw), data)
+def load(photo: EncodedPhoto) -> LoadedPhoto:
+    """Decode an opened photo once, at the scale both face detection and eyes need."""
+    if photo.origin == "image":  # PNG, TIFF, WebP…: no reduced decode available
+        image = photo.decode(1)
+        return LoadedPhoto(image, PhotoScale(1, (image.shape[1], image.shape[0])), None)
+    from_raw = photo.origin == "raw preview"
+    factor = reduction_for((photo.width, photo.height), DETECT_MIN_SIDE)
+    if factor >= GRAY_ONCE_FROM:
+        flags = _REDUCED_GRAY[GRAY_ONCE_FACTOR] | cv2.IMREAD_IGNORE_ORIENTATION
+        gray = _imdecode(photo.data, flags)
+        if not valid_image(gray):
+            raise PhotoError("corrupt image data (the decoder gave up)")
+        gray = orient(gray, photo.orientation)
+        scale = PhotoScale(GRAY_ONCE_FACTOR, photo.upright_size, photo.orientation, from_raw)
+        loaded = LoadedPhoto(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), scale, photo.data)
+        loaded._gray[GRAY_ONCE_FACTOR] = gray
+        return loaded
+    image = photo.decode(factor)
+    scale = PhotoScale(factor, photo.upright_size, photo.orientation, from_raw)
+    return LoadedPhoto(image, scale, photo.data)
+
+
+def decode_photo(data: bytes, name: str = "photo") -> LoadedPhoto:
+    """Photo bytes (JPEG, RAW, PNG…) decoded for a verdict; PhotoError naming the file."""
+    try:
+        return load(open_bytes(data, name))
+    except PhotoError as exc:
+        raise PhotoError(f"{name}: {exc}") from None
 
 
 def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
@@ -207,16 +192,16 @@ def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
         return None
 
 
-def load_photo(path: str | Path, min_side: int = DETECT_MIN_SIDE) -> tuple[np.ndarray, PhotoScale]:
+def load_photo(path: str | Path) -> tuple[np.ndarray, PhotoScale]:
     """An upright BGR image of the photo at path, reduced for detection, and its scale."""
-    photo = load_photo_file(path, min_side)
+    photo = load_photo_file(path)
     return photo.image, photo.scale
 
 
-def load_photo_file(path: str | Path, min_side: int = DETECT_MIN_SIDE) -> LoadedPhoto:
+def load_photo_file(path: str | Path) -> LoadedPhoto:
+    """A photo file decoded for a verdict (only regular files are read); PhotoError if not."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PhotoError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
-    return decode_photo(data, path.name, min_side)
+        return load(open_photo(path))
+    except PhotoError as exc:
+        raise PhotoError(f"{path.name}: {exc}") from None
