@@ -145,3 +145,42 @@ def test_two_cameras_through_a_relay_with_a_camera_and_the_relay_restarted():
     assert relay_status, "the relay's own heartbeat reaches subscribers"
     last = relay_status[-1]
     assert last["role"] == "relay" and last["publishers_seen"] >= 2 and last["relayed"] > 0
+
+
+@pytest.mark.timeout(120)
+def test_named_cameras_that_connect_to_the_relay():
+    front, back = free_tcp_endpoint(), free_tcp_endpoint()
+    relay = Proc("relay", "--frontend", front, "--backend", back)
+    tail = Proc("tail", "--endpoint", back)
+    cams = [
+        Proc(
+            "live",
+            "--demo",
+            "--name",
+            name,
+            "--endpoint",
+            front,
+            "--json",
+            "--set",
+            "bus.connect=true",
+            "--set",
+            "source.loop=true",
+            *FAST_STATUS,
+        )
+        for name in ("left", "right")
+    ]
+    try:
+        tail.wait_for(
+            lambda: {"left", "right"} <= {e["source"] for e in list(tail.events)}, 90, "both"
+        )
+        for cam in cams:
+            cam.stop()
+        tail.stop()
+    finally:
+        for proc in (*cams, tail, relay):
+            proc.kill()
+    for cam in cams:
+        assert {e["source"] for e in cam.events} == {cam.args[cam.args.index("--name") + 1]}
+    for name in ("left", "right"):
+        seqs = [e["seq"] for e in tail.events if e["source"] == name]
+        assert seqs == sorted(set(seqs)) and len(seqs) >= 2
