@@ -52,3 +52,31 @@ def test_relay_refuses_a_network_endpoint_without_keys_in_one_line():
     relay = Proc("relay", "--backend", "tcp://0.0.0.0:5599", "--timeout", "1")
     assert relay.finish() == 2
     assert len(relay.errors) == 1 and "reachable from the network" in relay.errors[0]
+
+
+def test_relay_and_connect_settings_are_checked_like_the_bus():
+    import pytest
+
+    from eyespy_live.config import ConfigError, from_dict
+
+    bad = [
+        {"relay": {"allow_remote": True}},
+        {"relay": {"curve_secret_key_file": "relay.key_secret"}},
+        {"relay": {"upstream_server_key_file": "cam.key"}},
+        {"bus": {"connect": True, "curve_secret_key_file": "cam.key_secret"}},
+        {"bus": {"connect": True, "allow_remote": True, "endpoint": "tcp://relay.lan:5558"}},
+    ]
+    for data in bad:
+        with pytest.raises(ConfigError):
+            from_dict(data)
+    ok = from_dict(
+        {
+            "bus": {
+                "connect": True,
+                "curve_secret_key_file": "cam.key_secret",
+                "curve_relay_key_file": "relay.key",
+            },
+            "relay": {"allow_remote": True, "insecure_remote": True},
+        }
+    )
+    assert ok.bus.connect and ok.relay.backend == "tcp://127.0.0.1:5559"
