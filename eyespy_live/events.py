@@ -3,7 +3,8 @@
 A message is multipart `[topic, json]` (a `preview` message adds a third part with JPEG
 bytes). Every event carries the schema version, its type, a per-publisher sequence number
 (gaps mean dropped events), the publisher's instance id (a restart starts a new sequence),
-the source, and the capture and publish times. This module is pure: no sockets.
+the source, and the capture and publish times. This module is pure: no sockets. Counting
+gaps and restarts per publisher is `eyespy_live.bus.streams.StreamTracker`.
 """
 
 from __future__ import annotations
@@ -82,27 +83,3 @@ def decode(parts: list[bytes]) -> tuple[dict[str, Any], bytes | None]:
     if parts[0].decode(errors="replace") != event["type"]:
         raise EventError("topic and event type differ")
     return event, (parts[2] if len(parts) > 2 else None)
-
-
-@dataclass
-class SeqTracker:
-    """Counts events lost between a publisher and this subscriber, from seq gaps."""
-
-    dropped: int = 0
-    restarts: int = 0
-    _last: dict[str, int] | None = None
-
-    def see(self, event: dict[str, Any]) -> int:
-        """Record one event; returns how many were lost just before it."""
-        last = self._last if self._last is not None else {}
-        self._last = last
-        publisher, seq = event["publisher"], int(event["seq"])
-        previous = last.get(publisher)
-        if previous is None and last:
-            self.restarts += 1  # a new publisher instance: its sequence starts over
-        last[publisher] = seq
-        if previous is None or seq <= previous:
-            return 0
-        gap = seq - previous - 1
-        self.dropped += gap
-        return gap

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from eyespy_live import events
+from eyespy_live.bus.streams import StreamTracker
 
 
 def make(seq, publisher="p1", event_type="blink"):
@@ -56,7 +57,7 @@ def test_unknown_event_types_cannot_be_made():
 
 
 def test_seq_gaps_count_dropped_events_and_a_restart_is_not_a_gap():
-    tracker = events.SeqTracker()
+    tracker = StreamTracker()
     for seq in (1, 2, 5, 6):
         tracker.see(make(seq))
     assert tracker.dropped == 2
