@@ -186,3 +186,12 @@ def test_credentials_on_the_command_line_are_refused():
     bridge = Proc("mqtt", "--broker", "mqtt://user:secret@127.0.0.1:1883", "--timeout", "1")
     assert bridge.finish() == 2
     assert len(bridge.errors) == 1 and "config file" in bridge.errors[0]
+
+
+def test_a_password_in_a_file_others_can_read_is_pointed_out(tmp_path):
+    config = tmp_path / "eyespy.toml"
+    config.write_text('[mqtt]\nusername = "eyespy"\npassword = "s3cret"\n')
+    config.chmod(0o644)
+    bridge = Proc("mqtt", "--config", str(config), "--broker", "tcp://nowhere", "--timeout", "1")
+    assert bridge.finish() == 2
+    assert "chmod 600" in bridge.errors[0] and "s3cret" not in "\n".join(bridge.errors)

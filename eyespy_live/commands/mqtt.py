@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -39,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
     from eyespy_live.bus.mqtt import MqttBridge, MqttError, parse_broker
 
     config = load_config(args, **{"mqtt.broker": args.broker})
+    if config.mqtt.password and args.config and os.stat(args.config).st_mode & 0o077:
+        print(
+            f"eyespy mqtt: warning: {args.config} holds the broker password and other users "
+            f"can read it (chmod 600 {args.config})",
+            file=sys.stderr,
+        )
     try:
         broker = parse_broker(config.mqtt.broker)
         subscriber = Subscriber(
