@@ -115,6 +115,11 @@ class BusConfig:
     curve_authorized_keys_dir: str = _opt(
         "", "CURVE: folder of client public keys (*.key) allowed to subscribe"
     )
+    command_endpoint: str = _opt(
+        "",
+        "ZeroMQ REP socket for requests such as firing the shutter ('' = the event port + 1, "
+        "'off' = none); localhost only unless CURVE keys are set",
+    )
     insecure_remote: bool = _opt(
         False, "allow_remote without CURVE: anyone on the network can subscribe (not advised)"
     )

@@ -174,7 +174,9 @@ def test_a_loopback_service_listens_on_nothing_else(tmp_path):
     sub = Subscriber(endpoint, ["status"])
     try:
         assert sub.receive(timeout_s=60) is not None
-        assert listening_addresses(service.pid) == {endpoint.removeprefix("tcp://")}
+        # The event stream and, beside it, the command socket (the shutter): both loopback.
+        host, port = endpoint.removeprefix("tcp://").rsplit(":", 1)
+        assert listening_addresses(service.pid) == {f"{host}:{port}", f"{host}:{int(port) + 1}"}
     finally:
         sub.close()
         service.terminate()

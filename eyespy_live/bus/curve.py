@@ -22,7 +22,8 @@ import zmq
 import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
-from eyespy_live.bus.pubsub import Publisher
+from eyespy_live.bus.commands import command_endpoint
+from eyespy_live.bus.pubsub import EndpointError, Publisher, is_local_endpoint
 from eyespy_live.config import BusConfig, ConfigError
 from eyespy_live.files import read_regular, symlink_problem, write_atomic
 
@@ -149,6 +150,35 @@ def client_options_from_args(args: argparse.Namespace) -> SocketOptions:
     return client_socket_options(server, client)
 
 
+def bus_problems(bus: BusConfig) -> list[str]:
+    """What `open_publisher` would refuse in a [bus] section that parsed fine; `eyespy config
+    --check` asks the same question, so a file it calls valid is one the service accepts."""
+    problems = []
+    try:
+        if not bus.allow_remote and not is_local_endpoint(bus.endpoint):
+            problems.append(
+                f"bus.endpoint = {bus.endpoint!r} is reachable from the network: bind "
+                "tcp://127.0.0.1:PORT or ipc://, or set bus.allow_remote = true with CURVE keys"
+            )
+        commands = command_endpoint(bus.endpoint, bus.command_endpoint)
+        if (
+            bus.command_endpoint != "off"
+            and not bus.curve_secret_key_file
+            and not is_local_endpoint(commands)
+        ):
+            problems.append(
+                f"bus.command_endpoint {commands!r} is reachable from the network: the shutter "
+                "socket binds to localhost unless CURVE keys are configured"
+            )
+    except EndpointError as exc:
+        problems.append(f"bus: {exc}")
+    for key in ("curve_secret_key_file", "curve_authorized_keys_dir"):
+        path = getattr(bus, key)
+        if path and not Path(path).exists():
+            problems.append(f"bus.{key} = {path!r}: not found (create keys with `eyespy keys`)")
+    return problems
+
+
 def open_publisher(
     bus: BusConfig, context: zmq.Context | None = None
 ) -> tuple[Publisher, Callable[[], None]]:
@@ -156,6 +186,9 @@ def open_publisher(
 
     Returns the publisher and a function that closes it and stops the authenticator.
     """
+    problems = bus_problems(bus)
+    if problems:
+        raise ConfigError(problems)
     context = context or zmq.Context.instance()
     if not bus.curve_secret_key_file or bus.connect:
         # connecting to a relay: a CURVE client (its own keys + the relay's), no ZAP here

@@ -80,8 +80,14 @@ class Publisher:
                 self._socket.bind(endpoint)
         except zmq.ZMQError as exc:
             self._socket.close(0)
+            hint = ""
+            if exc.errno == zmq.EADDRINUSE and not connect:
+                hint = (
+                    " (another eyespy is publishing there? stop it, or choose another "
+                    "endpoint with --endpoint or bus.endpoint)"
+                )
             raise EndpointError(
-                f"cannot {'connect to' if connect else 'bind'} {endpoint}: {exc}"
+                f"cannot {'connect to' if connect else 'bind'} {endpoint}: {exc}{hint}"
             ) from exc
         self.dropped = 0
 

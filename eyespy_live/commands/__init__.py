@@ -17,4 +17,5 @@ COMMAND_MODULES = (
     "relay",
     "mqtt",
     "doctor",
+    "shoot",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from eyespy_live import config
+from eyespy_live.bus.curve import bus_problems
 
 NAME = "config"
 HELP = "print the default config file (every key explained), or --check FILE"
@@ -16,7 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.check:
-        config.load(args.check)
+        loaded = config.load(args.check)
+        problems = bus_problems(loaded.bus)  # what the service would refuse at start
+        if problems:
+            raise config.ConfigError(problems)
         print(f"{args.check}: valid")
         return 0
     print(config.describe(), end="")

@@ -15,6 +15,7 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 
 from eyespy_live import __version__
+from eyespy_live.bus.commands import CommandError
 from eyespy_live.bus.pubsub import EndpointError
 from eyespy_live.commands import COMMAND_MODULES
 from eyespy_live.config import ConfigError
@@ -27,6 +28,7 @@ USER_ERRORS = (
     ConfigError,
     SourceError,
     EndpointError,
+    CommandError,
     DetectorUnavailable,
     InterpreterMissing,
     FileNotFoundError,

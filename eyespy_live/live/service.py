@@ -19,6 +19,7 @@ from typing import Any
 from eyespy_live.bus.curve import open_publisher
 from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import Config
+from eyespy_live.live.control import open_command_server
 from eyespy_live.live.run import LiveRun, run_live
 from eyespy_live.live.sdnotify import Notifier
 from eyespy_live.live.supervisor import RUNNING, WAITING, Backoff, SourceSupervisor
@@ -154,6 +155,7 @@ class HeadlessService:
         connected = sup.state == RUNNING and bool(getattr(source, "connected", True))
         extra: dict[str, Any] = {
             "source": self.config.source.spec,
+            "source_kind": source_kind(self.config.source.spec),
             "source_state": sup.state,
             "source_connected": connected,
             "restarts": sup.restarts,
@@ -217,7 +219,12 @@ class HeadlessService:
     def run(self, stop: threading.Event) -> int:
         config = self.config
         publisher, close_publisher = open_publisher(config.bus)
+        commands = None
         try:
+            # The shutter: requests go to whichever source the supervisor has open.
+            commands = open_command_server(
+                config.bus, lambda: self.supervisor.source if self.supervisor else None
+            )
             self.publisher = LockedPublisher(publisher)
             self.live_run = LiveRun(config, emit=self.publisher.publish)
             self.supervisor = SourceSupervisor(
@@ -236,6 +243,8 @@ class HeadlessService:
             self.notifier.ready(f"starting {config.source.spec}")
             self._watch(stop)
         finally:
+            if commands is not None:
+                commands.close()
             self._shutdown(close_publisher)
         return 0
 

@@ -296,6 +296,8 @@ class GphotoSource(FrameSource):
         self._connect = connect or Gphoto2Camera.open
         self._stop = threading.Event()
         self._trigger = threading.Event()
+        self._trigger_lock = threading.Lock()
+        self._trigger_waiters: list[tuple[threading.Event, list[str | None]]] = []
         self._running = threading.Lock()
         self.rejected: list[tuple[str, str]] = []
         self.saved: list[Path] = []
@@ -316,9 +318,40 @@ class GphotoSource(FrameSource):
     def id(self) -> str:
         return f"gphoto2:{self._model or self.selector}"
 
-    def trigger(self) -> None:
-        """Take a photo (thread-safe: the capture loop does it on its next turn)."""
+    def trigger(self, wait_s: float = 0.0) -> str | None:
+        """Take a photo (thread-safe: the capture loop does it on its next turn).
+
+        With `wait_s`, waits for the camera's answer: None when the shutter fired, else why
+        not. The photo itself arrives later, as a shot frame like any other.
+        """
+        if not self.connected:
+            return f"the camera is not connected ({self.state}: {self.last_error or 'no answer'})"
+        done = threading.Event()
+        answer: list[str | None] = []
+        with self._trigger_lock:
+            self._trigger_waiters.append((done, answer))
         self._trigger.set()
+        if wait_s <= 0:
+            return None
+        if not done.wait(wait_s):
+            return f"the camera did not answer within {wait_s:.0f} s ({self.state})"
+        return answer[0] if answer else None
+
+    def _fire(self, camera: Camera) -> None:
+        """Press the shutter once for every request since the last turn; tell each waiter."""
+        self._trigger.clear()
+        with self._trigger_lock:
+            waiters, self._trigger_waiters = self._trigger_waiters, []
+        error: str | None = None
+        try:
+            camera.trigger()
+        except (CameraBusy, CameraLost) as exc:
+            error = str(exc)
+            raise
+        finally:
+            for done, answer in waiters:
+                answer.append(error)
+                done.set()
 
     def _set_connected(self) -> None:
         self.connected, self.state = True, "connected"
@@ -419,8 +452,7 @@ class GphotoSource(FrameSource):
                     continue
                 try:
                     if self._trigger.is_set():
-                        self._trigger.clear()
-                        camera.trigger()
+                        self._fire(camera)
                     for frame in self._new_shots(camera, seq):
                         seq += 1
                         yield frame
