@@ -8,12 +8,14 @@ import logging
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from eyespy_live.bus.curve import open_publisher
 from eyespy_live.commands.common import add_config_options, load_config
-from eyespy_live.live.run import LiveRun, run_live
-from eyespy_live.live.service import source_options
+from eyespy_live.live.control import open_command_server
+from eyespy_live.live.run import LiveRun, Stats, run_live
+from eyespy_live.live.service import source_kind, source_options
 from eyespy_live.live.stopsignals import StopSignals
 from eyespy_live.sources import open_source
 
@@ -52,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder source: keep watching for new photos (hot folder)",
     )
     parser.add_argument("--json", action="store_true", help="also print every event to stdout")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no terminal bell and no colour on a retake, no status line",
+    )
     add_config_options(parser)
 
 
@@ -66,6 +73,34 @@ def _describe(event: dict[str, Any]) -> str:
     if event["type"] == "shot":
         return f"shot {event.get('file')}: {event['verdict'].upper()} - {event['reason']}"
     return ""
+
+
+COLOURS = {"retake": "\033[1;97;41m", "check": "\033[1;30;43m", "keep": "\033[32m"}
+
+
+class Alert:
+    """The terminal's own alert: a bell and a coloured line for a retake (a terminal only)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def line(self, event: dict[str, Any], text: str) -> str:
+        verdict = event.get("verdict") if event["type"] == "shot" else None
+        if not self.enabled or verdict not in COLOURS:
+            return text
+        bell = "\a" if verdict == "retake" else ""
+        return f"{bell}{COLOURS[verdict]}{text}\033[0m"
+
+
+def hot_folder_line(folder: str, stats: Stats | None) -> str:
+    """The hot folder's status: "watching DIR · 12 shots · 2 retakes · last IMG_0012 keep"."""
+    shots = stats.shots if stats else 0
+    retakes = stats.retakes if stats else 0
+    parts = [f"watching {folder}", f"{shots} shots", f"{retakes} retakes"]
+    if stats is not None and stats.last_shot is not None:
+        name, verdict = stats.last_shot
+        parts.append(f"last {Path(name).stem} {verdict}")
+    return " · ".join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,13 +118,42 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     options = source_options(config)
+    kind = source_kind(config.source.spec)
+    if kind == "folder" and not config.source.watch:
+        print(
+            "eyespy live: reading the folder's images once as a sequence of frames (blinks, "
+            "no photo verdicts); for a verdict per photo use --watch (photos as they arrive) "
+            "or `eyespy cull DIR` (photos already there)",
+            file=sys.stderr,
+        )
     source = open_source(config.source.spec, **options)
     # Binds with CURVE + ZAP when [bus] has keys (remote subscribers are opt-in).
     publisher, close_publisher = open_publisher(config.bus)
+    commands = open_command_server(config.bus, lambda: source)
     stop = threading.Event()
-    tty = sys.stderr.isatty()
+    tty = sys.stderr.isatty() and not args.quiet
+    alert = Alert(enabled=sys.stdout.isatty() and not args.quiet and not args.json)
+    hot_folder = kind == "folder" and config.source.watch
     last_line = [0.0]
     run_ref: list[LiveRun] = []
+
+    def status_line() -> str:
+        s = run_ref[0].stats if run_ref else None
+        if hot_folder:
+            return hot_folder_line(str(getattr(source, "path", source.id)), s)
+        if s is None:
+            return f"{source.id}  starting"
+        return (
+            f"{source.id}  {s.fps:5.1f} fps  faces {s.faces}  blinks {s.blinks}"
+            f"  shots {s.shots}  frames {s.frames}"
+        )
+
+    def show_status(force: bool = False) -> None:
+        now = time.monotonic()
+        if tty and (force or now - last_line[0] > 0.5):
+            last_line[0] = now
+            sys.stderr.write(f"\r\033[K{status_line()}")
+            sys.stderr.flush()
 
     def on_event(event: dict[str, Any]) -> None:
         if args.json:
@@ -97,23 +161,16 @@ def run(args: argparse.Namespace) -> int:
         elif event["type"] in ("blink", "shot"):
             if tty:
                 sys.stderr.write("\r\033[K")
-            print(_describe(event), flush=True)
+            print(alert.line(event, _describe(event)), flush=True)
 
     def on_status(run: LiveRun) -> None:
         run_ref[:] = [run]
 
     def on_frame() -> None:
-        now = time.monotonic()
-        if tty and run_ref and now - last_line[0] > 0.5:
-            last_line[0] = now
-            s = run_ref[0].stats
-            sys.stderr.write(
-                f"\r\033[K{source.id}  {s.fps:5.1f} fps  faces {s.faces}  blinks {s.blinks}"
-                f"  shots {s.shots}  frames {s.frames}"
-            )
-            sys.stderr.flush()
+        show_status(force=hot_folder)
 
     log.info("watching %s; publishing on %s", source.id, config.bus.endpoint)
+    show_status(force=True)
     # SIGTERM, SIGINT (Ctrl-C) and SIGHUP: a clean stop, a "stopped" status and the summary.
     with StopSignals(stop):
         try:
@@ -131,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
             result = run_ref[0] if run_ref else None
             source.close()
         finally:
+            if commands is not None:
+                commands.close()
             close_publisher()
     if tty:
         sys.stderr.write("\r\033[K")

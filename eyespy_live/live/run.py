@@ -42,6 +42,7 @@ class Stats:
     shots: int = 0
     retakes: int = 0
     last_event: str | None = None
+    last_shot: tuple[str, str] | None = None  # file name, verdict
     _window: list[float] = field(default_factory=list)
 
     def tick(self) -> None:
@@ -155,6 +156,7 @@ class LiveRun:
         if verdict.verdict == "retake":
             self.stats.retakes += 1
         self.stats.last_event = f"shot {frame.name}: {verdict.verdict}"
+        self.stats.last_shot = (str(frame.name), verdict.verdict)
         body = {
             "frame": frame.seq,
             "file": frame.name,
@@ -191,6 +193,10 @@ class LiveRun:
             "retakes": self.stats.retakes,
             "last_event": self.stats.last_event,
             "source_connected": bool(getattr(source, "connected", True)),
+            # what kind of source, so a subscriber says "watching DIR", not "0.0 fps"
+            "source_kind": getattr(source, "scheme", None),
+            "can_trigger": callable(getattr(source, "trigger", None)),
+            "watching": bool(getattr(source, "watch", False)),
         }
         if hasattr(source, "state"):  # sources that watch a device say what it is doing
             body["device_state"] = getattr(source, "state", None)

@@ -6,6 +6,11 @@ works on older systems, so it is the fallback.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +37,38 @@ def interpreter_class() -> type:
         ) from exc
 
 
+@contextlib.contextmanager
+def _without_native_info() -> Iterator[None]:
+    """Hide the runtime's own "INFO: Created TensorFlow Lite XNNPACK delegate" line.
+
+    TFLite's C++ logger writes it straight to file descriptor 2 on every model load (it
+    breaks progress bars and mixes a second log format into ours); anything else it writes
+    meanwhile (a warning, an error) is passed on.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded, closed): nothing to hide
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            for line in caught.read().decode(errors="replace").splitlines(keepends=True):
+                if not line.startswith("INFO: "):
+                    sys.stderr.write(line)
+
+
 def load_interpreter(model_path: Path | str, num_threads: int = 1) -> Any:
     path = Path(model_path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
     interpreter = interpreter_class()(model_path=str(path), num_threads=num_threads)
-    interpreter.allocate_tensors()
+    with _without_native_info():
+        interpreter.allocate_tensors()
     return interpreter
