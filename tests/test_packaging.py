@@ -41,6 +41,7 @@ SHIPPED = (
     "eyespy_live/models/mediapipe/LICENSE",
     "eyespy_live/data/demo_blinks.mp4",
     "eyespy_live/data/NOTICE",
+    "eyespy_live/alerts/overlay.html",  # the web overlay's page
     "eyespy_live/systemd/eyespy-live.service",
     "eyespy_live/systemd/70-eyespy-gvfs.rules",
 )
