@@ -17,5 +17,6 @@ COMMAND_MODULES = (
     "relay",
     "mqtt",
     "doctor",
+    "session",
     "shoot",
 )
