@@ -21,9 +21,9 @@ JOBS = {
     "live": "`eyespy live` / `eyespy service` with the configured source",
     "cull": "`eyespy cull` over a finished session",
     "sound": "`eyespy sound`: a tone for every retake",
-    "window": "an on-screen window (needs a display and OpenCV's GUI build)",
+    "overlay": "`eyespy overlay` / `eyespy session`: the alert page for a browser",
 }
-ALWAYS = ("demo", "live", "cull", "sound", "window")
+ALWAYS = ("demo", "live", "cull", "sound", "overlay")
 
 
 @dataclass(frozen=True)

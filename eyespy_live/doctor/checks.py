@@ -63,7 +63,7 @@ def numpy_package(ctx: Context) -> Result:
     return Result(True, np.__version__)
 
 
-@check("opencv", VISION_JOBS + ("window",))
+@check("opencv", VISION_JOBS)
 def opencv_package(ctx: Context) -> Result:
     dist = _version("opencv-python-headless", "opencv-python", "opencv-contrib-python")
     try:
@@ -358,28 +358,27 @@ def sound_device(ctx: Context) -> Result:
     return Result(True, f"{Path(player).name} plays on device {device}")
 
 
-@check("display", ("window",))
-def display(ctx: Context) -> Result:
-    where = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY")
+@check("overlay", ("overlay",))
+def overlay(ctx: Context) -> Result:
+    """The web overlay: aiohttp present, and its port free on this machine."""
     try:
-        import cv2
-
-        gui = gui_backend(cv2)
+        import aiohttp
     except ImportError:
-        gui = ""
-    if not where:
+        return Result(False, "aiohttp is missing", "pip install aiohttp (a core dependency)")
+    from eyespy_live.alerts.web import DEFAULT_PORT
+
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", DEFAULT_PORT))
+    except OSError as exc:
         return Result(
             False,
-            "no DISPLAY or WAYLAND_DISPLAY: no window can open",
-            "run on the desktop session, or use the browser overlay",
+            f"aiohttp {aiohttp.__version__}; port {DEFAULT_PORT} is taken ({exc.strerror})",
+            "stop the other overlay, or choose one with `eyespy overlay --port N`",
         )
-    if not gui:
-        return Result(
-            False,
-            f"display {where}, but OpenCV is the headless build",
-            "pip install 'eyespy-live[window]' for an OpenCV window",
-        )
-    return Result(True, f"display {where}, OpenCV GUI {gui}")
+    finally:
+        probe.close()
+    return Result(True, f"aiohttp {aiohttp.__version__}; http://127.0.0.1:{DEFAULT_PORT}/ free")
 
 
 # --- endpoint, folders, disk --------------------------------------------------------------
