@@ -81,3 +81,106 @@ def read_labels(path: Path) -> list[int]:
             else:
                 raise ValueError(f"{path}:{line_number}: expected 0 or 1, got {token!r}")
     return values
+
+
+# ---------------------------------------------------------------- Eyeblink8 / ZJU .tag files
+
+
+class TagError(ValueError):
+    """A .tag file that does not follow the Eyeblink8 annotation format (message names the line)."""
+
+
+@dataclass(frozen=True)
+class TagFrame:
+    """One annotated frame of an Eyeblink8-format `.tag` file.
+
+    Eyes are in image order like `Face.eyes`: the tag's "LE" is the eye on the image's left
+    (its corner x values are the smaller ones).
+    """
+
+    frame: int  # the annotator's frame index
+    blink: int  # blink id, -1 outside a blink (a blink spans closing, closed and opening frames)
+    non_frontal: bool
+    closed: tuple[bool, bool]  # each eye fully closed ("C")
+    not_visible: tuple[bool, bool]
+    face: tuple[int, int, int, int] | None  # x, y, w, h
+    corners: tuple[tuple[tuple[float, float], tuple[float, float]], ...] | None  # per eye
+
+    @property
+    def in_blink(self) -> bool:
+        return self.blink >= 0
+
+
+@dataclass(frozen=True)
+class TagFile:
+    frames: dict[int, TagFrame]  # by annotator frame index (may start above 0)
+    header: dict[str, str]  # "glasses", "author", ... from the `#key: value` lines
+
+    @property
+    def last_frame(self) -> int:
+        return max(self.frames, default=-1)
+
+    def blinks(self) -> list[tuple[int, int]]:
+        """(first, last) annotator frame of every blink id, in order."""
+        spans: dict[int, list[int]] = {}
+        for index, frame in sorted(self.frames.items()):
+            if frame.in_blink:
+                spans.setdefault(frame.blink, []).append(index)
+        return sorted((min(v), max(v)) for v in spans.values())
+
+
+def _flag(value: str, letter: str) -> bool:
+    return value.strip().upper() == letter
+
+
+def read_tag(path: Path) -> TagFile:
+    """Parse an Eyeblink8 / ZJU `.tag` file (annotation format version 1.1).
+
+    Frame lines are `frameID:blinkID:NF:LE_FC:LE_NV:RE_FC:RE_NV[:faceX:faceY:faceW:faceH:
+    LEx1:LEy1:LEx2:LEy2:REx1:REy1:REx2:REy2]`, between `#start` and `#end`; `X` means "not
+    set". The face box and eye corners are optional (some files carry only the flags).
+    """
+    path = Path(path)
+    frames: dict[int, TagFrame] = {}
+    header: dict[str, str] = {}
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        raise TagError(f"{path}: cannot read ({exc.strerror})") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            key, sep, value = line[1:].partition(":")
+            if sep:
+                header[key.strip().lower()] = value.strip()
+            continue
+        if not line[0].isdigit() and line[0] != "-":
+            continue  # free text inside the #message block
+        fields = line.split(":")
+        if len(fields) < 7:
+            raise TagError(f"{path}:{number}: expected at least 7 ':'-separated fields")
+        try:
+            index, blink = int(fields[0]), int(fields[1])
+            geometry = [float(v) for v in fields[7:19]] if len(fields) >= 19 else None
+        except ValueError:
+            message = f"{path}:{number}: frame, blink id and geometry must be numbers"
+            raise TagError(message) from None
+        face = corners = None
+        if geometry is not None:
+            face = tuple(int(v) for v in geometry[:4])
+            g = geometry[4:]
+            corners = (((g[0], g[1]), (g[2], g[3])), ((g[4], g[5]), (g[6], g[7])))
+        frames[index] = TagFrame(
+            frame=index,
+            blink=blink,
+            non_frontal=_flag(fields[2], "N"),
+            closed=(_flag(fields[3], "C"), _flag(fields[5], "C")),
+            not_visible=(_flag(fields[4], "N"), _flag(fields[6], "N")),
+            face=face,  # type: ignore[arg-type]
+            corners=corners,
+        )
+    if not frames:
+        raise TagError(f"{path}: no annotated frames (is this an Eyeblink8 .tag file?)")
+    return TagFile(frames, header)
