@@ -350,7 +350,7 @@ def _os_reason(exc: OSError, file: Path) -> str:
 
 
 def file_problems(config: Config) -> list[str]:
-    """Files the config names that are not there (what `config --check` adds to the syntax).
+    """Source and model files the config names that are not there (`config --check`).
 
     The config itself can be valid on another machine; the service finds these too when it
     starts, this lets a user see them before.
@@ -367,10 +367,7 @@ def file_problems(config: Config) -> list[str]:
         wanted.append(("source.spec", spec, False))  # a bare path is a video file
     if config.vision.model:
         wanted.append(("vision.model", config.vision.model, False))
-    if config.bus.curve_secret_key_file:
-        wanted.append(("bus.curve_secret_key_file", config.bus.curve_secret_key_file, False))
-    if config.bus.curve_authorized_keys_dir:
-        wanted.append(("bus.curve_authorized_keys_dir", config.bus.curve_authorized_keys_dir, True))
+    # The CURVE key files are checked with the rest of [bus] (bus.curve.bus_problems).
     for key, name, folder in wanted:
         path = Path(name).expanduser()
         if path.is_symlink() and (why := symlink_problem(path)):

@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import zmq
 
@@ -26,13 +25,34 @@ class EndpointError(ValueError):
     pass
 
 
-def is_local_endpoint(endpoint: str) -> bool:
-    """True when binding `endpoint` cannot be reached from another machine."""
+def check_endpoint(endpoint: str) -> None:
+    """EndpointError for an endpoint ZeroMQ would misread: a port outside 1..65535 (libzmq
+    takes 99999 modulo 65536 and binds another port), brackets around an IPv4 address."""
     if endpoint.startswith(("ipc://", "inproc://")):
-        return True
+        return
     if not endpoint.startswith("tcp://"):
         raise EndpointError(f"endpoint must start with tcp://, ipc:// or inproc://: {endpoint}")
-    host = urlsplit(endpoint).hostname or ""
+    host, sep, port = endpoint[len("tcp://") :].rpartition(":")
+    if not sep or not host:
+        raise EndpointError(f"{endpoint}: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:5557")
+    if port != "*" and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise EndpointError(f"{endpoint}: the port must be a number from 1 to 65535 (or *)")
+    if host.startswith("[") or host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host.removeprefix("[").removesuffix("]"))
+        except ValueError:
+            raise EndpointError(
+                f"{endpoint}: brackets are only for IPv6 addresses; write "
+                f"tcp://{host.strip('[]')}:{port}"
+            ) from None
+
+
+def is_local_endpoint(endpoint: str) -> bool:
+    """True when binding `endpoint` cannot be reached from another machine."""
+    check_endpoint(endpoint)
+    if endpoint.startswith(("ipc://", "inproc://")):
+        return True
+    host = endpoint[len("tcp://") :].rpartition(":")[0].removeprefix("[").removesuffix("]")
     if host == "localhost":
         return True
     try:
@@ -141,6 +161,8 @@ class Subscriber:
         self.endpoints = [endpoint] if isinstance(endpoint, str) else list(endpoint)
         if not self.endpoints:
             raise EndpointError("no endpoint to subscribe to")
+        for each in self.endpoints:
+            check_endpoint(each)
         self.endpoint = ", ".join(self.endpoints)
         self._context = context or zmq.Context.instance()
         self._socket = self._context.socket(zmq.SUB)

@@ -19,6 +19,8 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         loaded = config.load(args.check)
         problems = bus_problems(loaded.bus)  # what the service would refuse at start
+        # Valid syntax naming a model, video or key file that is not there is not valid.
+        problems += config.file_problems(loaded)
         if problems:
             raise config.ConfigError(problems)
         print(f"{args.check}: valid")

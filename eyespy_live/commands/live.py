@@ -13,6 +13,7 @@ from typing import Any
 
 from eyespy_live.bus.curve import open_publisher
 from eyespy_live.commands.common import add_config_options, load_config
+from eyespy_live.files import printable
 from eyespy_live.live.control import open_command_server
 from eyespy_live.live.run import LiveRun, Stats, run_live
 from eyespy_live.live.service import source_kind, source_options
@@ -71,7 +72,8 @@ def _describe(event: dict[str, Any]) -> str:
             f"{b['first_frame']}-{b['last_frame']}, {b['duration_ms']:.0f} ms"
         )
     if event["type"] == "shot":
-        return f"shot {event.get('file')}: {event['verdict'].upper()} - {event['reason']}"
+        name = printable(str(event.get("file")))  # a file name may hold escape sequences
+        return f"shot {name}: {event['verdict'].upper()} - {printable(event['reason'])}"
     return ""
 
 

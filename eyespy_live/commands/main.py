@@ -19,9 +19,10 @@ from eyespy_live.bus.commands import CommandError
 from eyespy_live.bus.pubsub import EndpointError
 from eyespy_live.commands import COMMAND_MODULES
 from eyespy_live.config import ConfigError
+from eyespy_live.files import FileRefused, printable
 from eyespy_live.sources.base import SourceError
 from eyespy_live.vision.faces import DetectorUnavailable
-from eyespy_live.vision.tflite import InterpreterMissing
+from eyespy_live.vision.tflite import InterpreterMissing, ModelInvalid
 
 # Errors that are the user's to fix: one clear line, no traceback.
 USER_ERRORS = (
@@ -31,6 +32,8 @@ USER_ERRORS = (
     CommandError,
     DetectorUnavailable,
     InterpreterMissing,
+    ModelInvalid,
+    FileRefused,
     FileNotFoundError,
     PermissionError,
 )
@@ -65,10 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except USER_ERRORS as exc:
-        print(f"eyespy {args.command}: error: {exc}", file=sys.stderr)
+        text = "\n".join(printable(line) for line in str(exc).split("\n"))
+        print(f"eyespy {args.command}: error: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`eyespy cull … | head`): stop quietly, as `cat` would; the
+        # exit status is the one a shell gives a process ended by SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

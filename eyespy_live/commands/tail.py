@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     # Take every topic and filter here: seq runs across all topics, so a topic filter on the
     # socket would make the events we skip look like drops.
     subscriber = Subscriber(endpoints(args), socket_options=client_options_from_args(args))
-    received = 0
+    received = heard = 0
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     try:
         while args.count <= 0 or received < args.count:
@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             got = subscriber.receive(timeout_s=min(remaining, 1.0) if remaining else 1.0)
             if got is None:
                 continue
+            heard += 1
             event, attachment = got
             line = subscriber.last and note(subscriber.last, event)
             if line:
@@ -69,4 +70,12 @@ def run(args: argparse.Namespace) -> int:
         for line in subscriber.seq.summary_lines():  # one line per camera
             print(f"eyespy tail: {line}", file=sys.stderr, flush=True)
         subscriber.close()
+    if received == 0:  # silence must not look like success to a script
+        what = "no events" if heard == 0 else f"no {'/'.join(topics)} events ({heard} others)"
+        print(
+            f"eyespy tail: {what} received from {subscriber.endpoint} (is `eyespy live` or "
+            "`eyespy service` publishing there?)",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -315,8 +315,27 @@ def run_cull(
         hint = "" if options.out_dir else "; give another output folder with --out DIR"
         reason = exc.strerror or str(exc)
         raise OutputError(f"{out}: cannot create the output folder: {reason}{hint}") from None
-    with CullLock(out):
+    lock = CullLock(out)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        hint = "" if options.out_dir else "; give another output folder with --out DIR"
+        raise OutputError(
+            f"{out}: cannot write the lock file: {exc.strerror or exc}{hint}"
+        ) from None
+    try:
+        _check_model(config)
         return _run_locked(options, config, progress_factory)
+    finally:
+        lock.release()
+
+
+def _check_model(config: Config) -> None:
+    """A model file that is not a model fails here, once, not in every worker's start-up
+    (a worker whose initializer fails is replaced by the pool, forever)."""
+    from eyespy_live.vision.tflite import load_interpreter
+
+    load_interpreter(config.vision.model or default_eye_model())
 
 
 def _run_locked(

@@ -19,6 +19,7 @@ from typing import Any
 from eyespy_live.bus.curve import open_publisher
 from eyespy_live.bus.pubsub import Publisher
 from eyespy_live.config import Config
+from eyespy_live.files import printable
 from eyespy_live.live.control import open_command_server
 from eyespy_live.live.run import LiveRun, run_live
 from eyespy_live.live.sdnotify import Notifier
@@ -86,7 +87,8 @@ def describe(event: dict[str, Any]) -> str | None:
         face, ms = event["face"]["id"], b["duration_ms"]
         return f"{b['kind']}: face {face}, {ms:.0f} ms ({event['source']})"
     if event["type"] == "shot":
-        return f"shot {event.get('file')}: {event['verdict']} - {event['reason']}"
+        name = printable(str(event.get("file")))  # a file name may hold escape sequences
+        return f"shot {name}: {event['verdict']} - {printable(event['reason'])}"
     return None
 
 

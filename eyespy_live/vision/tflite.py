@@ -19,6 +19,14 @@ class InterpreterMissing(RuntimeError):
     pass
 
 
+class ModelInvalid(RuntimeError):
+    """The model file is not a TFLite model (a setup error: exit 2, so systemd stops
+    restarting a service that can never start)."""
+
+
+MODEL_LIMIT = 512 * 1024 * 1024  # eyespy's models are kilobytes to a few MB
+
+
 def interpreter_class() -> type:
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -68,7 +76,15 @@ def load_interpreter(model_path: Path | str, num_threads: int = 1) -> Any:
     path = Path(model_path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
-    interpreter = interpreter_class()(model_path=str(path), num_threads=num_threads)
-    with _without_native_info():
-        interpreter.allocate_tensors()
+    if path.stat().st_size > MODEL_LIMIT:
+        raise ModelInvalid(f"{path}: too large for a TFLite model ({path.stat().st_size} bytes)")
+    try:
+        interpreter = interpreter_class()(model_path=str(path), num_threads=num_threads)
+        with _without_native_info():
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        if isinstance(exc, InterpreterMissing):
+            raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelInvalid(f"{path}: not a usable TFLite model ({reason})") from None
     return interpreter
