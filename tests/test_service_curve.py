@@ -150,7 +150,8 @@ def test_only_an_authorised_curve_subscriber_receives(tmp_path):
         assert tail.returncode == 0, tail.stderr
         assert json.loads(tail.stdout.splitlines()[0])["type"] == "status"
         no_key = eyespy("tail", "--endpoint", remote, "--count", "1", "--timeout", "1.5")
-        assert no_key.returncode == 0 and no_key.stdout == ""
+        assert no_key.returncode == 1 and no_key.stdout == ""  # heard nothing: says so
+        assert "no events received" in no_key.stderr
     finally:
         for sub in (allowed, unlisted, plain):
             sub.close()
