@@ -25,11 +25,14 @@ from eyespy_live.vision.eyecrop import eye_patches, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import create_detector
 
+# (label, detector, detect_every, eyelid geometry: "cascade" (default), "off" or "always")
 ROWS = [
-    ("haar, every frame (baseline)", "haar", 1),
-    ("blazeface, every frame", "blazeface", 1),
-    ("blazeface, detect every 3rd", "blazeface", 3),
-    ("blazeface, detect every 6th", "blazeface", 6),
+    ("haar, every frame (baseline)", "haar", 1, "cascade"),
+    ("blazeface, every frame", "blazeface", 1, "cascade"),
+    ("blazeface, detect every 3rd", "blazeface", 3, "cascade"),
+    ("  same, CNN only (no geometry)", "blazeface", 3, "off"),
+    ("  same, geometry on every face", "blazeface", 3, "always"),
+    ("blazeface, detect every 6th", "blazeface", 6, "cascade"),
 ]
 
 
@@ -63,15 +66,18 @@ def five_face_frames(data: Path, size: tuple[int, int], count: int) -> list[np.n
 
 
 def fps_of(
-    frames: list[np.ndarray], detector: str, detect_every: int, publisher
+    frames: list[np.ndarray], detector: str, detect_every: int, publisher, geometry: str = "cascade"
 ) -> tuple[float, int]:
-    cfg = config_module.from_dict({"vision": {"detector": detector, "detect_every": detect_every}})
+    cfg = config_module.from_dict({"vision": {
+        "detector": detector, "detect_every": detect_every, "geometry": geometry != "off"}})
     seen = []
 
     def emit(event_type, body, *, source, capture_ts, attachment=None):
         return publisher.publish(event_type, body, source=source, capture_ts=capture_ts)
 
     run = LiveRun(cfg, emit)
+    if geometry == "always":  # no cascade: the landmark stage on every face, every frame
+        run.analyzer.model.clear_open = -1.0
     run.process(Frame(frames[0], 0.0, "bench", 0))  # warm-up
     start = time.perf_counter()
     for i, image in enumerate(frames):
@@ -115,8 +121,8 @@ def main() -> None:
         for label, maker in (("1 face", webcam_frames), ("5 faces", five_face_frames)):
             frames = maker(args.data, size, args.frames)
             baseline = None
-            for row_label, detector, every in ROWS:
-                fps, faces = fps_of(frames, detector, every, publisher)
+            for row_label, detector, every, geometry in ROWS:
+                fps, faces = fps_of(frames, detector, every, publisher, geometry)
                 baseline = baseline or fps
                 scene = f"{size[0]}x{size[1]} {label}"
                 print(f"{scene:24} {row_label:32} {faces:5d} {fps:8.1f} {fps / baseline:11.1f}x")

@@ -61,6 +61,11 @@ class VisionConfig:
     )
     min_face_score: float = _opt(0.6, "ignore faces the detector is less sure of", low=0, high=1)
     model: str = _opt("", "eye-state .tflite model ('' = the one shipped with eyespy)")
+    geometry: bool = _opt(
+        True,
+        "eyelid geometry (face mesh + iris landmarks) as a second opinion on faces the eye "
+        "model does not call clearly open; false: the eye model alone",
+    )
     threads: int = _opt(1, "interpreter threads", low=1, high=8)
 
 
@@ -89,6 +94,10 @@ class BlinkConfig:
     half_blinks: bool = _opt(True, "publish half blinks too")
     photo_t_closed: float = _opt(
         0.5, "a still photo's face: eyes closed at or above this P(closed)", low=0, high=1
+    )
+    photo_wink: str = _opt(
+        "retake", "a still photo with a wink (one eye shut, the other open)",
+        choices=("retake", "check", "keep"),
     )
     photo_t_half: float = _opt(
         0.5,

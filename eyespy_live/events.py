@@ -14,7 +14,9 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: face states squint and wink, can't-tell reasons from eyelid geometry, per-eye
+# `openness` (docs/events.md).
+SCHEMA_VERSION = 2
 TOPICS = ("blink", "shot", "status", "preview")
 
 
@@ -27,13 +29,16 @@ class FaceReport:
     id: int  # stable track id within one source
     box: tuple[int, int, int, int]  # x, y, width, height in frame pixels
     p_closed: tuple[float, float] | None  # image-left eye, image-right eye; None: can't tell
-    state: str  # open | half | closed | unknown
+    state: str  # open | squint | half | closed | wink | unknown (docs/events.md)
     reason: str | None = None  # why "unknown"
+    # Lid gap / iris diameter per eye when the eyelid geometry was measured, else None.
+    openness: tuple[float, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["box"] = list(self.box)
         data["p_closed"] = None if self.p_closed is None else [round(p, 4) for p in self.p_closed]
+        data["openness"] = None if self.openness is None else [round(v, 3) for v in self.openness]
         return data
 
 

@@ -75,5 +75,11 @@ def test_face_report_json_is_plain_lists_and_rounded():
         "p_closed": [0.1235, 0.9],
         "state": "half",
         "reason": None,
+        "openness": None,
     }
     json.dumps(data)
+
+
+def test_face_report_openness_is_a_rounded_pair_when_measured():
+    report = events.FaceReport(1, (0, 0, 9, 9), (0.1, 0.2), "squint", None, (0.41234, 0.5))
+    assert report.to_json()["openness"] == [0.412, 0.5]

@@ -34,6 +34,7 @@ DISPLAY_LIBRARIES = (
 )
 SHIPPED = (
     "eyespy_live/models/eye_state_int8.tflite",
+    "eyespy_live/models/eye_fusion.json",
     "eyespy_live/models/mediapipe/face_detection_full_range.tflite",
     "eyespy_live/models/mediapipe/face_detection_short_range.tflite",
     "eyespy_live/models/mediapipe/face_landmark.tflite",

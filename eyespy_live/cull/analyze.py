@@ -79,7 +79,7 @@ def _analyze(engine: Engine, path: Path, relpath: str) -> dict[str, Any]:
         loaded, engine.detector, engine.model, engine.settings, engine.min_face_score
     )
     faces = [judgeable(face) for face in verdict.faces]
-    name, reason, attention = cull_verdict(faces)
+    name, reason, attention = cull_verdict(faces, getattr(engine.model, "wink", "retake"))
     face_records = []
     for face in faces:
         entry = face.to_json()

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eyespy_live.decision.blink import BlinkSettings, eye_state
+from eyespy_live.decision.blink import BlinkSettings
+from eyespy_live.decision.facestate import DEFAULT_LIMITS, face_state
+from eyespy_live.decision.judge import EyeJudge, EyeJudgement
 from eyespy_live.events import FaceReport
-from eyespy_live.vision.eyecrop import eye_patches, standard_channels, to_gray
+from eyespy_live.vision.eyecrop import standard_channels, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
+from eyespy_live.vision.landmarks import FaceGeometry
 from eyespy_live.vision.tracker import FaceTracker
 
 
@@ -25,31 +28,51 @@ class FaceReading:
     face: Face
     p_closed: tuple[float, float] | None  # None when the eyes can't be judged
     reason: str | None  # why not
+    geometry: FaceGeometry | None = None  # when the eyelid-geometry stage ran
 
     def report(self, settings: BlinkSettings, photo: bool = False) -> FaceReport:
+        closed_at, half_at = (
+            (settings.photo_t_closed, settings.photo_t_half) if photo
+            else (settings.t_closed, settings.t_half)
+        )
+        state, why = face_state(self.p_closed, closed_at, half_at, self.geometry,
+                                DEFAULT_LIMITS, settings.both_eyes)
+        openness = None
+        if self.geometry is not None:
+            openness = tuple(round(e.openness, 3) for e in self.geometry.eyes)
         return FaceReport(
             id=self.track_id,
             box=self.face.box,
             p_closed=self.p_closed,
-            state=eye_state(self.p_closed, settings, photo).value,
-            reason=self.reason,
+            state=state,
+            reason=self.reason or why,
+            openness=openness,  # type: ignore[arg-type]
         )
 
 
+def _as_judge(model: EyeStateModel | EyeJudge) -> EyeJudge:
+    return model if isinstance(model, EyeJudge) else EyeJudge(model)
+
+
+def judge_eyes(
+    gray: np.ndarray, face: Face, model: EyeStateModel | EyeJudge, thorough: bool = False
+) -> EyeJudgement:
+    """One face's eyes: the CNN, and the geometry stage where the judge has one and the CNN
+    is not sure (`thorough`: always, for still photos)."""
+    return _as_judge(model).read(gray, face, thorough)
+
+
 def read_eyes(
-    gray: np.ndarray, face: Face, model: EyeStateModel
+    gray: np.ndarray, face: Face, model: EyeStateModel | EyeJudge, thorough: bool = False
 ) -> tuple[tuple[float, float] | None, str | None]:
-    patches = eye_patches(gray, face)
-    if patches.unreadable:
-        return None, patches.unreadable
-    left, right = (model.p_closed(p) for p in patches.patches)
-    return (left, right), None
+    judgement = judge_eyes(gray, face, model, thorough)
+    return judgement.p_closed, judgement.reason
 
 
 @dataclass
 class LiveAnalyzer:
     detector: FaceDetector
-    model: EyeStateModel
+    model: EyeStateModel | EyeJudge
     detect_every: int = 3
     min_face_score: float = 0.0
     tracker: FaceTracker = field(default_factory=FaceTracker)
@@ -68,6 +91,6 @@ class LiveAnalyzer:
         gray = to_gray(image)
         readings = []
         for track in tracks:
-            p, reason = read_eyes(gray, track.face, self.model)
-            readings.append(FaceReading(track.id, track.face, p, reason))
+            j = judge_eyes(gray, track.face, self.model)
+            readings.append(FaceReading(track.id, track.face, j.p_closed, j.reason, j.geometry))
         return readings, ended

@@ -7,6 +7,7 @@ from typing import Any
 
 from eyespy_live.config import Config
 from eyespy_live.decision.blink import BlinkSettings
+from eyespy_live.decision.judge import EyeJudge
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import create_detector
 
@@ -36,5 +37,8 @@ def build_detector(config: Config):
     return create_detector(config.vision.detector, **options)
 
 
-def build_model(config: Config) -> EyeStateModel:
-    return EyeStateModel(config.vision.model or None, num_threads=config.vision.threads)
+def build_model(config: Config) -> EyeJudge:
+    """The eye judgement the config asks for: the CNN, with the geometry stage unless off."""
+    cnn = EyeStateModel(config.vision.model or None, num_threads=config.vision.threads)
+    return EyeJudge.default(cnn, geometry=config.vision.geometry, wink=config.blink.photo_wink,
+                            num_threads=config.vision.threads)

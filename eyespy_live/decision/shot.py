@@ -12,17 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from eyespy_live.decision.analyzer import FaceReading, read_eyes
-from eyespy_live.decision.blink import BlinkSettings, EyeState
+from eyespy_live.decision.analyzer import FaceReading, judge_eyes
+from eyespy_live.decision.blink import BlinkSettings
+from eyespy_live.decision.facestate import FaceState
+from eyespy_live.decision.judge import EyeJudge
 from eyespy_live.events import FaceReport
 from eyespy_live.photos.load import FACTORS, LoadedPhoto, load_photo_file
-from eyespy_live.vision.eyecrop import (
-    EYE_CROP_SCALE,
-    PATCH_SIZE,
-    eye_patches,
-    standard_channels,
-    to_gray,
-)
+from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE, standard_channels, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
 
@@ -40,25 +36,37 @@ class PhotoVerdict:
     reason: str  # one line a person can read
 
 
-def photo_verdict(faces: list[FaceReport]) -> PhotoVerdict:
-    """Keep when every face has open eyes; retake when any is closed or half closed."""
+def photo_verdict(faces: list[FaceReport], wink: str = "retake") -> PhotoVerdict:
+    """Keep when every face has open eyes (a squint is open); retake when any is closed or
+    half closed, or winks (`wink`: "retake", "check" or "keep"); check when any can't tell."""
     if not faces:
         return PhotoVerdict("check", faces, "no face found")
-    closed = [f for f in faces if f.state in (EyeState.CLOSED.value, EyeState.HALF.value)]
+    shut = [FaceState.CLOSED, FaceState.HALF] + ([FaceState.WINK] if wink == "retake" else [])
+    closed = [f for f in faces if f.state in shut]
     if closed:
         ids = ", ".join(f"face {f.id} ({f.state})" for f in closed)
         return PhotoVerdict("retake", faces, f"eyes closed: {ids}")
-    unknown = [f for f in faces if f.state == EyeState.UNKNOWN.value]
-    if unknown:
-        why = ", ".join(f"face {f.id}: {f.reason}" for f in unknown)
-        return PhotoVerdict("check", faces, f"can't tell: {why}")
+    unknown = [f for f in faces if f.state == FaceState.UNKNOWN]
+    winks = [f for f in faces if f.state == FaceState.WINK and wink == "check"]
+    if unknown or winks:
+        why = [f"face {f.id}: {f.reason}" for f in unknown]
+        why += [f"face {f.id}: wink" for f in winks]
+        return PhotoVerdict("check", faces, "can't tell: " + ", ".join(why))
+    squints = [f for f in faces if f.state == FaceState.SQUINT]
+    if squints:
+        ids = ", ".join(f"face {f.id}" for f in squints)
+        return PhotoVerdict("keep", faces, f"all eyes open (squinting: {ids})")
     return PhotoVerdict("keep", faces, "all eyes open")
+
+
+def _wink_policy(model: EyeStateModel | EyeJudge) -> str:
+    return model.wink if isinstance(model, EyeJudge) else "retake"
 
 
 def analyze_photo(
     image: np.ndarray,
     detector: FaceDetector,
-    model: EyeStateModel,
+    model: EyeStateModel | EyeJudge,
     settings: BlinkSettings,
     min_face_score: float = 0.0,
 ) -> PhotoVerdict:
@@ -70,9 +78,10 @@ def analyze_photo(
     )
     reports = []
     for number, face in enumerate(faces, start=1):
-        p, reason = read_eyes(gray, face, model)
-        reports.append(FaceReading(number, face, p, reason).report(settings, photo=True))
-    return photo_verdict(reports)
+        j = judge_eyes(gray, face, model, thorough=True)
+        reading = FaceReading(number, face, j.p_closed, j.reason, j.geometry)
+        reports.append(reading.report(settings, photo=True))
+    return photo_verdict(reports, _wink_policy(model))
 
 
 def model_thresholds(model_path: Path) -> dict[str, float]:
@@ -103,7 +112,7 @@ def eye_factor(face_full: Face, coarsest: int) -> int:
 def analyze_loaded_photo(
     photo: LoadedPhoto,
     detector: FaceDetector,
-    model: EyeStateModel,
+    model: EyeStateModel | EyeJudge,
     settings: BlinkSettings,
     min_face_score: float = 0.0,
 ) -> PhotoVerdict:
@@ -123,20 +132,16 @@ def analyze_loaded_photo(
         gray = photo.gray(factor if photo.data is not None else photo.scale.factor)
         gx, gy = photo.scale.full_size[0] / gray.shape[1], photo.scale.full_size[1] / gray.shape[0]
         local = _scaled_face(full, 1.0 / gx, 1.0 / gy)
-        patches = eye_patches(gray, local)
-        if patches.unreadable:
-            p, reason = None, patches.unreadable
-        else:
-            p, reason = tuple(model.p_closed(patch) for patch in patches.patches), None
-        reading = FaceReading(number, full, p, reason)  # type: ignore[arg-type]
+        j = judge_eyes(gray, local, model, thorough=True)
+        reading = FaceReading(number, full, j.p_closed, j.reason, j.geometry)
         reports.append(reading.report(settings, photo=True))
-    return photo_verdict(reports)
+    return photo_verdict(reports, _wink_policy(model))
 
 
 def analyze_photo_file(
     path: str | Path,
     detector: FaceDetector,
-    model: EyeStateModel,
+    model: EyeStateModel | EyeJudge,
     settings: BlinkSettings,
     min_face_score: float = 0.0,
 ) -> PhotoVerdict:

@@ -1,4 +1,5 @@
 """python -m eyespy_live.train --data ../shared/data --out models/
+python -m eyespy_live.train fusion --data ../shared/data --out models/ [--conditions]
 
 Builds the training set, trains the CNN with fixed seeds, exports the full-integer int8
 model, evaluates it (held-out people, cross-dataset sets, photos, baseline) and writes
@@ -107,6 +108,11 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["fusion"]:  # the second stage: CNN + eyelid geometry (train/fusion.py)
+        from eyespy_live.train.fusion import main as fusion_main
+
+        return fusion_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eyespy_live.train",
                                      description="Train and export the eye-state model.")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))

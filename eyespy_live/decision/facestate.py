@@ -1,0 +1,121 @@
+"""Per-face eye states a photographer recognises, each "can't tell" with its reason.
+
+From the two eyes' P(closed) (the CNN, fused with eyelid geometry where it was measured)
+and the geometry itself:
+
+- `open`; `squint` — narrowed lids with the iris still showing (a smile, a laugh, bright
+  light): open, kept, but flagged in a report;
+- `half` — lids half down; `closed` — both eyes closed;
+- `wink` — one eye closed while the other is clearly open (a retake for a photo by default:
+  `blink.photo_wink`);
+- `unknown` ("can't tell") — with a reason: head turned, head tilted, sunglasses or iris not
+  found, eye hidden, too dark, face too small, eye outside the frame.
+
+A can't-tell reason is never turned into "closed": sunglasses read as closed to a CNN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from eyespy_live.vision.landmarks import FaceGeometry
+
+
+class FaceState:
+    OPEN = "open"
+    SQUINT = "squint"
+    HALF = "half"
+    CLOSED = "closed"
+    WINK = "wink"
+    UNKNOWN = "unknown"
+
+
+FACE_STATES = ("open", "squint", "half", "closed", "wink", "unknown")
+# States that make a still photo a retake (a wink only when configured so).
+SHUT_STATES = ("half", "closed")
+
+REASON_TURNED = "head turned"
+REASON_TILTED = "head tilted"
+REASON_SUNGLASSES = "sunglasses or iris not found"
+REASON_HIDDEN = "eye hidden"
+REASON_DARK = "too dark"
+REASON_DISAGREE = "one eye reads shut but its lids are open"
+
+
+@dataclass(frozen=True)
+class StateLimits:
+    """Where geometry says "can't tell", and where a narrowed eye counts as a squint.
+
+    The angles are where the mesh's eye contour stops being reliable on the far eye (checked
+    on turned faces in the shared photos and videos); the brightness limits separate a dark
+    lens (flat and dark: texture ≲ 0.03) from any real eye, open or closed, in CEW and the
+    webcam video (texture ≥ 0.03 in 99.9 % of eyes, luma ≥ 0.45 where it is that flat).
+    """
+
+    max_yaw: float = 40.0  # degrees
+    max_pitch: float = 35.0
+    lens_texture: float = 0.045  # both eyes flatter than this …
+    lens_luma: float = 0.45  # … and darker than this next to the cheek: sunglasses
+    min_presence: float = 0.5  # the mesh model's own "is this a face" score
+    squint_openness: float = 0.5  # lid gap / iris diameter below this, eyes open: squint
+    wink_open: float = 0.25  # the open eye of a wink reads at most this P(closed) …
+    wink_shut: float = 0.75  # … and the shut eye at least this (photo thresholds)
+    # A "shut" eye whose lids the geometry sees this far apart (lid gap / iris) is not shut:
+    # the CNN misreads a far eye of a turned head or an eye glancing sideways this way.
+    # (Closed CEW eyes: 95 % below 0.54; open ones: 75 % above 0.6.)
+    shut_max_openness: float = 0.65
+
+
+DEFAULT_LIMITS = StateLimits()
+
+
+def geometry_reason(geometry: FaceGeometry, limits: StateLimits = DEFAULT_LIMITS) -> str | None:
+    """Why the geometry says these eyes cannot be judged, or None."""
+    if geometry.presence < limits.min_presence:
+        return REASON_HIDDEN
+    if abs(geometry.yaw) > limits.max_yaw:
+        return REASON_TURNED
+    if abs(geometry.pitch) > limits.max_pitch:
+        return REASON_TILTED
+    if all(e.texture < limits.lens_texture and e.luma < limits.lens_luma for e in geometry.eyes):
+        return REASON_SUNGLASSES
+    return None
+
+
+def face_state(
+    p: tuple[float, float] | None,
+    closed_at: float,
+    half_at: float,
+    geometry: FaceGeometry | None = None,
+    limits: StateLimits = DEFAULT_LIMITS,
+    both_eyes: bool = True,
+) -> tuple[str, str | None]:
+    """The state of one face (and a reason when it is "unknown") from its eyes' P(closed)
+    and, if measured, its geometry.
+
+    `closed_at` / `half_at` are the thresholds on the two eyes' combined P(closed) (the
+    geometric mean: one clearly open eye keeps it low), live or photo ones.
+    """
+    if p is None:
+        return FaceState.UNKNOWN, None
+    low, high = sorted(p)
+    combined = math.sqrt(max(0.0, low) * max(0.0, high)) if both_eyes else high
+    if combined >= closed_at:
+        return FaceState.CLOSED, None
+    # A wink: one eye clearly shut, the other clearly open. The limits are for a still
+    # photo; live thresholds are lower, so they are scaled down with `closed_at`.
+    shut_at = max(closed_at, limits.wink_shut if closed_at >= 0.5 else closed_at)
+    open_at = min(limits.wink_open, half_at)
+    if high >= shut_at and low <= open_at:
+        shut = 0 if p[0] >= p[1] else 1
+        if geometry is not None and geometry.eyes[shut].openness >= limits.shut_max_openness:
+            return FaceState.UNKNOWN, REASON_DISAGREE
+        return FaceState.WINK, None
+    if combined >= half_at:
+        return FaceState.HALF, None
+    if geometry is not None:
+        openness = min(e.openness for e in geometry.eyes)
+        if openness < limits.squint_openness:
+            return FaceState.SQUINT, None
+    return FaceState.OPEN, None

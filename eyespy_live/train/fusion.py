@@ -1,0 +1,359 @@
+"""The fusion stage: per-eye evidence tables from labelled faces, and the fitted JSON model.
+
+    python -m eyespy_live.train fusion --data ../shared/data --out models/
+
+Each labelled face goes through the runtime code (`vision.fusion.measure_eyes`: detector,
+CNN, mesh, iris, CNN on the mesh-placed crop), so the fusion learns from exactly what it
+will be given. Rows are grouped like the CNN's data (one person / source photo / video per
+group) and split with the same hash (`splits.assign_splits`): the CNN's CEW test people stay
+test people here. The CNN has seen the CEW *training* faces, where its P(closed) is
+over-confident, so the fusion is fitted on faces the CNN never trained on (CEW validation
+people and video of other people) and the CEW test split is kept for evaluation only.
+scikit-learn is needed here (the [train] extra); the result is a few numbers of JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from eyespy_live.train.data import _images, cew_group
+from eyespy_live.train.splits import assign_splits
+from eyespy_live.vision.eyecrop import eye_patches, to_gray
+from eyespy_live.vision.faces import Face
+from eyespy_live.vision.fusion import RAW_FIELDS, measure_eyes
+
+log = logging.getLogger(__name__)
+
+# The inputs the shipped fusion uses (see `vision.fusion._transform`).
+# (The iris-model EAR "aspect" duplicates "openness"; with both, one weight turns the wrong
+# way, so only openness is used.)
+DEFAULT_FEATURES = ("cnn_logit", "cnn_mesh_logit", "openness", "gaze_down", "abs_yaw")
+
+
+@dataclass
+class EvidenceTable:
+    """One row per eye: raw evidence fields, label, split group, source, name."""
+
+    raw: np.ndarray  # float [N, len(RAW_FIELDS)]
+    labels: np.ndarray  # int [N]
+    groups: np.ndarray  # str [N]
+    sources: np.ndarray  # str [N]
+    names: np.ndarray  # str [N]
+
+    def __len__(self) -> int:
+        return int(len(self.labels))
+
+    def subset(self, m: np.ndarray) -> EvidenceTable:
+        return EvidenceTable(self.raw[m], self.labels[m], self.groups[m], self.sources[m],
+                             self.names[m])
+
+    def rows(self) -> list[dict[str, float]]:
+        return [dict(zip(RAW_FIELDS, r, strict=True)) for r in self.raw.tolist()]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, raw=self.raw, labels=self.labels, groups=self.groups.astype(str),
+                            sources=self.sources.astype(str), names=self.names.astype(str),
+                            fields=np.array(RAW_FIELDS))
+
+    @staticmethod
+    def load(path: Path) -> EvidenceTable | None:
+        """The cached table, or None when it was made with other fields (rebuild it)."""
+        with np.load(path, allow_pickle=False) as z:
+            if tuple(z["fields"].tolist()) != RAW_FIELDS:
+                return None
+            return EvidenceTable(z["raw"], z["labels"], z["groups"], z["sources"], z["names"])
+
+    @staticmethod
+    def concat(tables: list[EvidenceTable]) -> EvidenceTable:
+        tables = [t for t in tables if len(t)]
+        if not tables:
+            return EvidenceTable(np.zeros((0, len(RAW_FIELDS))), np.zeros(0, int),
+                                 np.zeros(0, str), np.zeros(0, str), np.zeros(0, str))
+        return EvidenceTable(*(np.concatenate([getattr(t, k) for t in tables])
+                               for k in ("raw", "labels", "groups", "sources", "names")))
+
+
+# A labelled face: the image, which face, per-eye labels (image-left, image-right).
+LabelledFace = tuple[np.ndarray, Face | None, tuple[int, int], str, str]
+
+
+def _largest(faces: list[Face]) -> Face | None:
+    return max(faces, key=lambda f: f.box[2] * f.box[3]) if faces else None
+
+
+def cew_faces(data: Path, detector, upscale: int = 4) -> Iterator[LabelledFace]:
+    """CEW face crops, enlarged as `train.data.load_cew_faces` does (both eyes one label)."""
+    root = Path(data) / "cew" / "faces"
+    for folder, label in (("ClosedFace", 1), ("OpenFace", 0)):
+        for path in _images(root / folder):
+            image = cv2.imread(str(path))
+            if image is None:
+                continue
+            big = cv2.resize(image, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+            yield big, _largest(detector.detect(big)), (label, label), cew_group(path.name), \
+                f"cew/faces/{folder}/{path.name}"
+
+
+def cew_studio(data: Path, detector) -> Iterator[LabelledFace]:
+    """The CEW faces outside the test split re-made as small grayscale studio portraits,
+    two lightings each (even, from the left or right, dim, or a small face), so the fusion
+    also learns from pictures where the CNN is less sure than on the faces it trained on.
+    The CEW test people are left out: `conditions` evaluates them in the same styles."""
+    from eyespy_live.train.conditions import studio
+
+    styles = (
+        lambda i: studio(i), lambda i: studio(i, light="left"),
+        lambda i: studio(i, light="right"), lambda i: studio(i, gain=0.3),
+        lambda i: studio(i, face_px=60),
+    )  # fmt: skip
+    root = Path(data) / "cew" / "faces"
+    items = [(p, label) for folder, label in (("ClosedFace", 1), ("OpenFace", 0))
+             for p in _images(root / folder)]
+    side = assign_splits(np.array([cew_group(p.name) for p, _ in items], dtype=object))
+    for number, ((path, label), s) in enumerate(zip(items, side, strict=True)):
+        image = cv2.imread(str(path)) if s != "test" else None
+        if image is None:
+            continue
+        for k in (number % 5, (number + 2) % 5):
+            picture = styles[k](image)
+            yield picture, _largest(detector.detect_photo(picture)), (label, label), \
+                cew_group(path.name), f"cew/faces/{path.parent.name}/{path.name}#style{k}"
+
+
+def focus_webcam(data: Path, detector, every: int = 2) -> Iterator[LabelledFace]:
+    """Every `every`-th labelled frame of the focus_webcam videos (one person, glasses)."""
+    root = Path(data) / "video" / "focus_webcam"
+    for video in sorted(root.glob("*.avi")):
+        labels_path = video.with_name(video.stem + "_ideal.csv")
+        if not labels_path.is_file():
+            continue
+        labels = [int(float(v)) for v in re.split(r"[,\s]+", labels_path.read_text()) if v.strip()]
+        capture = cv2.VideoCapture(str(video))
+        index = 0
+        while index < len(labels):
+            ok, frame = capture.read()
+            if not ok:
+                break
+            # Closed frames are rare (3 %): keep every one of them, thin out the open ones.
+            if labels[index] or index % every == 0:
+                yield frame, _largest(detector.detect(frame)), (labels[index],) * 2, \
+                    f"video:{video.stem}", f"{video.name}#{index}"  # fmt: skip
+            index += 1
+        capture.release()
+
+
+def dryeye_pair(data: Path, detector) -> Iterator[LabelledFace]:
+    root = Path(data) / "photos" / "dryeye_pair"
+    for name, label in (("eyes_open.jpg", 0), ("eyes_closed.jpg", 1)):
+        image = cv2.imread(str(root / name))
+        if image is not None:
+            yield image, _largest(detector.detect_photo(image)), (label, label), \
+                "photo:dryeye", f"photos/dryeye_pair/{name}"
+
+
+def zju_faces(data: Path, detector, every: int = 3) -> Iterator[LabelledFace]:
+    """ZJU clips with per-eye closed labels, aligned by `train.zju` (when it is installed)."""
+    try:
+        from eyespy_live.train import zju
+    except ImportError:
+        log.info("train.zju not available yet: ZJU skipped")
+        return
+    yield from zju.labelled_faces(data, detector, every=every)  # type: ignore[attr-defined]
+
+
+SOURCES = {"cew_faces": cew_faces, "cew_studio": cew_studio, "focus_webcam": focus_webcam,
+           "dryeye": dryeye_pair, "zju": zju_faces}
+
+
+def build_table(faces: Iterator[LabelledFace], source: str, model, landmarker) -> EvidenceTable:
+    raw, labels, groups, sources, names = [], [], [], [], []
+    for image, face, eye_labels, group, name in faces:
+        if face is None:
+            continue
+        gray = to_gray(image)
+        cut = eye_patches(gray, face)
+        if cut.unreadable in ("face too small", "eye outside the frame"):
+            continue
+        evidence = measure_eyes(gray, face, model, landmarker)
+        for side, ev in enumerate(evidence):
+            r = ev.raw()
+            raw.append([r[k] for k in RAW_FIELDS])
+            labels.append(eye_labels[side])
+            groups.append(group)
+            sources.append(source)
+            names.append(f"{name}:{'LR'[side]}")
+    return EvidenceTable(np.asarray(raw, np.float64).reshape(-1, len(RAW_FIELDS)),
+                         np.asarray(labels, int), np.asarray(groups, str),
+                         np.asarray(sources, str), np.asarray(names, str))
+
+
+def load_tables(data: Path, cache: Path, sources: list[str], detector=None, model=None,
+                landmarker=None) -> EvidenceTable:
+    """Every requested source's evidence table, cached as `fusion_<source>.npz`."""
+    from eyespy_live.vision.eyestate import EyeStateModel
+    from eyespy_live.vision.faces import create_detector
+    from eyespy_live.vision.landmarks import FaceLandmarker
+
+    tables = []
+    for source in sources:
+        path = Path(cache) / f"fusion_{source}.npz"
+        cached = EvidenceTable.load(path) if path.is_file() else None
+        if cached is not None:
+            tables.append(cached)
+            continue
+        detector = detector or create_detector("blazeface")
+        model = model or EyeStateModel()
+        landmarker = landmarker or FaceLandmarker()
+        table = build_table(SOURCES[source](data, detector), source, model, landmarker)
+        log.info("fusion evidence %s: %d eyes (%d closed)", source, len(table),
+                 int(table.labels.sum()))
+        table.save(path)
+        tables.append(table)
+    return EvidenceTable.concat(tables)
+
+
+def fusion_splits(table: EvidenceTable) -> np.ndarray:
+    """'fit' / 'val' / 'test' per row: CEW by the CNN's own split (its training people are
+    left out: the CNN knows them), other sources by the same group hash."""
+    side = assign_splits(table.groups.astype(object))
+    out = np.where(side == "test", "test", np.where(side == "val", "val", "fit")).astype(object)
+    cnn_trained = np.isin(table.sources, ["cew_faces", "cew_studio"]) & (side == "train")
+    out[cnn_trained] = "cnn_train"
+    return out
+
+
+# Per-source sample weights in the fit: the webcam video is one person and thousands of
+# near-identical frames, and its per-frame "closed" labels include blink onsets where the
+# eye still shows (see the model card), so it counts less than the CEW faces.
+SOURCE_WEIGHTS = {"focus_webcam": 0.3}
+FIT_SPLITS = ("fit", "val", "cnn_train")
+
+
+def fit(table: EvidenceTable, features: tuple[str, ...] = DEFAULT_FEATURES, c: float = 1.0,
+        seed: int = 0, weights: dict[str, float] | None = None) -> dict:
+    """A standardised logistic regression over `features`, as the JSON `FusionModel` reads."""
+    from sklearn.linear_model import LogisticRegression
+
+    from eyespy_live.vision.fusion import feature_vector
+
+    weights = SOURCE_WEIGHTS if weights is None else weights
+    x = np.stack([feature_vector(features, r) for r in table.rows()])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    w = np.array([weights.get(str(s), 1.0) for s in table.sources], np.float64)
+    lr = LogisticRegression(C=c, max_iter=5000, random_state=seed)
+    lr.fit((x - mean) / scale, table.labels, sample_weight=w)
+    return {
+        "kind": "logistic_regression",
+        "features": list(features),
+        "mean": [round(float(v), 6) for v in mean],
+        "scale": [round(float(v), 6) for v in scale],
+        "coef": [round(float(v), 6) for v in lr.coef_[0]],
+        "intercept": round(float(lr.intercept_[0]), 6),
+        "fitted_on": {"eyes": len(table), "closed": int(table.labels.sum()),
+                      "groups": len(set(table.groups.tolist())),
+                      "sources": sorted(set(table.sources.tolist())),
+                      "source_weights": dict(weights)},
+    }
+
+
+def write_model(spec: dict, path: Path) -> None:
+    path.write_text(json.dumps(spec, indent=1) + "\n")
+
+
+def evaluate_methods(table: EvidenceTable, spec: dict, geometry_spec: dict,
+                     ear_t: dict[str, float],
+                     rounds: int = 1000) -> dict:
+    """CNN, geometry, fusion and the EAR baseline on the held-out CEW test eyes."""
+    from eyespy_live.train.conditions import method_scores
+    from eyespy_live.train.metrics import bootstrap_metrics
+    from eyespy_live.vision.fusion import FusionModel
+
+    scores = method_scores(table, FusionModel(spec), FusionModel(geometry_spec), ear_t)
+    return {name: bootstrap_metrics(table.labels, s, table.groups.astype(object), rounds=rounds)
+            for name, s in scores.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m eyespy_live.train fusion`: evidence tables → fit → JSON → evaluation."""
+    import argparse
+    import time
+
+    from eyespy_live.train.conditions import GEOMETRY_FEATURES, ear_threshold
+    from eyespy_live.train.evaluate import default_cache
+
+    parser = argparse.ArgumentParser(prog="python -m eyespy_live.train fusion",
+                                     description="Fit the CNN + eyelid-geometry fusion.")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument("--cache", type=Path, default=default_cache())
+    parser.add_argument("--sources", nargs="+", choices=sorted(SOURCES),
+                        default=["cew_faces", "cew_studio", "focus_webcam", "dryeye", "zju"])
+    parser.add_argument("--limit", type=int, default=0,
+                        help="smoke run: at most this many faces per source (no cache)")
+    parser.add_argument("--conditions", action="store_true",
+                        help="also evaluate per condition (smiling, glasses, side light …)")
+    parser.add_argument("--rounds", type=int, default=1000, help="bootstrap rounds")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    started = time.time()
+    if args.limit:
+        from itertools import islice
+
+        from eyespy_live.vision.eyestate import EyeStateModel
+        from eyespy_live.vision.faces import create_detector
+        from eyespy_live.vision.landmarks import FaceLandmarker
+
+        detector, model, landmarker = create_detector("blazeface"), EyeStateModel(), \
+            FaceLandmarker()
+        table = EvidenceTable.concat([
+            build_table(islice(SOURCES[s](args.data, detector), args.limit), s, model,
+                        landmarker) for s in args.sources])
+    else:
+        table = load_tables(args.data, args.cache, args.sources)
+    side = fusion_splits(table)
+    fit_rows = table.subset(np.isin(side, FIT_SPLITS))
+    test_rows = table.subset(side == "test")
+    if not len(set(fit_rows.labels.tolist())) == 2:
+        raise SystemExit("fusion: the fitting eyes hold only one class; use more data")
+    spec = fit(fit_rows)
+    geometry_spec = fit(fit_rows, GEOMETRY_FEATURES)
+    ear_t = {f: ear_threshold(fit_rows, f) for f in ("mesh_ear", "aspect")}
+    spec["ear_baseline_thresholds"] = ear_t
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_model(spec, args.out / "eye_fusion.json")
+    log.info("wrote %s (fitted on %d eyes)", args.out / "eye_fusion.json", len(fit_rows))
+    report: dict = {"fit": spec["fitted_on"], "ear_thresholds": ear_t,
+                    "seconds": round(time.time() - started, 1)}
+    if len(test_rows) and len(set(test_rows.labels.tolist())) == 2:
+        methods = evaluate_methods(test_rows, spec, geometry_spec, ear_t, args.rounds)
+        report["cew_test"] = {k: {"accuracy": v["accuracy"], "ci": v["ci"]["accuracy"],
+                                  "roc_auc": v["roc_auc"]} for k, v in methods.items()}
+        for name, m in report["cew_test"].items():
+            ci = m["ci"] or [float("nan")] * 2
+            print(f"CEW test per eye, {name:22s} {100 * m['accuracy']:.2f} % "
+                  f"[{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]  AUC {m['roc_auc']:.4f}")
+    if args.conditions:
+        from eyespy_live.train.conditions import evaluate_conditions, format_conditions
+        from eyespy_live.vision.eyestate import EyeStateModel
+        from eyespy_live.vision.faces import create_detector
+        from eyespy_live.vision.fusion import FusionModel
+        from eyespy_live.vision.landmarks import FaceLandmarker
+
+        rows = evaluate_conditions(args.data, FusionModel(spec), FusionModel(geometry_spec),
+                                   ear_t, EyeStateModel(), FaceLandmarker(),
+                                   create_detector("blazeface"), rounds=min(args.rounds, 300))
+        report["conditions"] = rows
+        print(format_conditions(rows))
+    (args.out / "eye_fusion_metrics.json").write_text(
+        json.dumps(report, indent=1, default=float) + "\n")
+    return 0

