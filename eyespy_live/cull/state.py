@@ -69,7 +69,7 @@ class CullState:
             return
         for line in lines[1:]:
             record = _parse(line)
-            if record and "path" in record:
+            if record and "path" in record and not _output_error(record):
                 self.records[record_key(record)] = record  # a later line wins
 
     def open(self) -> None:
@@ -125,6 +125,16 @@ class CullState:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+# What earlier versions recorded as "unreadable" when the *output* failed (a thumbnail on a
+# full disk): not a verdict on the photo, so such a photo is done again.
+_OUTPUT_ERRORS = ("[Errno 28]", "No space left on device", "[Errno 30]", "Read-only file system")
+
+
+def _output_error(record: dict[str, Any]) -> bool:
+    reason = str(record.get("reason", ""))
+    return record.get("verdict") == "unreadable" and any(e in reason for e in _OUTPUT_ERRORS)
 
 
 def _parse(line: str) -> dict[str, Any] | None:

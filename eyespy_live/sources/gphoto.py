@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -29,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from eyespy_live.files import write_atomic
 from eyespy_live.photos.load import (
     JPEG_SUFFIXES,
     RAW_SUFFIXES,
@@ -265,9 +265,8 @@ def save_copy(folder: Path, name: str, data: bytes) -> Path:
     target, n = folder / name, 1
     while target.exists():
         target, n = folder / f"{stem}-{n}{suffix}", n + 1
-    partial = folder / f".{target.name}.part"
-    partial.write_bytes(data)
-    os.replace(partial, target)
+    # A fresh temporary file renamed into place: a full disk leaves nothing half written.
+    write_atomic(target, data)
     return target
 
 
@@ -515,7 +514,11 @@ class GphotoSource(FrameSource):
             if name in judged or self.save_dir is not None:
                 data = camera.download(folder, name)
             if self.save_dir is not None and data is not None:
-                self.saved.append(save_copy(self.save_dir, name, data))
+                try:
+                    self.saved.append(save_copy(self.save_dir, name, data))
+                except OSError as exc:  # a full disk: the shot is still judged
+                    self.last_error = f"{name} not saved in {self.save_dir}: {exc.strerror or exc}"
+                    log.warning("%s; the shot is judged anyway", self.last_error)
             if name not in judged or data is None:
                 continue
             arrived = time.time()

@@ -156,3 +156,50 @@ def test_the_write_helper_leaves_nothing_behind_on_a_full_disk():
         assert caught.value.errno == 28
         assert target.read_text() == "old\n"
         assert sorted(os.listdir(disk)) == ["ballast.bin", "report.json"]
+
+
+def test_a_tethered_shot_is_judged_even_when_its_copy_cannot_be_saved(shared_data):
+    """gphoto2 `save_dir` on a full disk: the copy fails (said once per shot, nothing half
+    written), the verdict does not. The camera is the test double (the hardware boundary)."""
+    from test_gphoto import FakeCamera, small
+
+    from eyespy_live.sources.gphoto import GphotoSource
+
+    closed = (shared_data / "photos" / "dryeye_pair" / "eyes_closed.jpg").read_bytes()
+    frames = [small(closed)]
+    camera = FakeCamera(frames, shots={3: ("IMG_0042.JPG", closed)})
+    with small_filesystem(256) as disk:
+        fill(disk)
+        source = GphotoSource(connect=lambda _: camera, save_dir=disk / "shots")
+        got = []
+        for frame in source.frames():
+            got.append(frame)
+            if len(got) == 8:
+                source.close()
+        assert [f.name for f in got if f.kind == "shot"] == ["IMG_0042.JPG"]
+        assert "No space left on device" in (source.last_error or "")
+        assert leftovers(disk) == [] and not list((disk / "shots").iterdir())
+
+
+def test_output_errors_recorded_by_an_earlier_version_are_not_kept_as_verdicts(tmp_path):
+    """Runs before this fix wrote "unreadable: could not be analysed: [Errno 28] No space
+    left on device" into the resume file; those photos are done again, not kept unreadable."""
+    from eyespy_live.cull.state import CullState
+
+    state = CullState(tmp_path, {"s": 1})
+    state.open()
+    good = {"path": "a.jpg", "size": 1, "mtime_ns": 1, "verdict": "keep", "reason": "open"}
+    bad = {
+        "path": "b.jpg",
+        "size": 1,
+        "mtime_ns": 1,
+        "verdict": "unreadable",
+        "reason": "could not be analysed: [Errno 28] No space left on device: 'media/b.jpg'",
+    }
+    state.add(good)
+    state.add(bad)
+    state.close()
+    again = CullState(tmp_path, {"s": 1})
+    again.load()
+    assert again.done(("a.jpg", 1, 1)) is not None
+    assert again.done(("b.jpg", 1, 1)) is None
