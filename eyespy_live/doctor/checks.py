@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import wave
+from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -159,6 +160,26 @@ def eye_model(ctx: Context) -> Result:
             False, result.found, f"fix vision.model in the config, or set it to '' ({configured})"
         )
     return result
+
+
+@check("eye fusion", VISION_JOBS)
+def eye_fusion(ctx: Context) -> Result:
+    """The photo stage's logistic fusion (JSON, numpy only): parses and gives a probability."""
+    from eyespy_live.decision.judge import default_fusion_path
+    from eyespy_live.vision.fusion import FusionModel
+
+    path = default_fusion_path()
+    if not path.is_file():
+        return Result(False, f"missing: {path}", "reinstall eyespy-live")
+    try:
+        fusion = FusionModel.load(path)
+        # every raw field at 0.5 (a probability, a ratio): the answer only has to be one
+        p = fusion.p_closed_raw(defaultdict(lambda: 0.5))
+    except (ValueError, KeyError, TypeError) as exc:
+        return Result(False, f"{path.name} is damaged: {exc}", "reinstall eyespy-live")
+    if not 0.0 <= p <= 1.0:
+        return Result(False, f"{path.name} answers {p}, not a probability", "reinstall eyespy-live")
+    return Result(True, f"{path.name} ({len(fusion.features)} features) answers")
 
 
 def _mediapipe(filename: str):
