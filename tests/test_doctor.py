@@ -41,6 +41,7 @@ def test_demo_job_is_ready_here_and_every_model_answers(capsys):
         "opencv",
         "tflite runtime",
         "eye-state model",
+        "eye fusion",
         "face detector",
         "face landmarks",
         "iris landmarks",
