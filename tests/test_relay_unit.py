@@ -1,4 +1,5 @@
-"""The relay's systemd unit verifies like the others, and its READY/watchdog contract holds."""
+"""The relay and MQTT bridge units verify like the others; the relay says READY and pets the
+watchdog; relay settings are validated."""
 
 from __future__ import annotations
 
@@ -80,3 +81,15 @@ def test_relay_and_connect_settings_are_checked_like_the_bus():
         }
     )
     assert ok.bus.connect and ok.relay.backend == "tcp://127.0.0.1:5559"
+
+
+def test_mqtt_unit_verifies_cleanly(tmp_path):
+    text = (UNITS / "eyespy-mqtt.service").read_text()
+    assert "ExecStart=/opt/eyespy/venv/bin/eyespy mqtt --config /etc/eyespy/config.toml" in text
+    done = verify(
+        text.replace("/opt/eyespy/venv/bin/eyespy", str(EYESPY)), "eyespy-mqtt.service", tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout + done.stderr == ""
+    unit = settings(UNITS / "eyespy-mqtt.service")
+    assert unit["RestartPreventExitStatus"] == ["2"] and unit["User"] == ["eyespy"]
