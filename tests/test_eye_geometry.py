@@ -8,6 +8,7 @@ photos (same scene), sunglasses are dark lenses painted over a real open-eyed fa
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import cv2
 import needs
@@ -146,6 +147,21 @@ def test_face_states_from_two_eyes():
     assert face_state((0.3, 0.7), 0.5, 0.4)[0] == FaceState.HALF
     assert face_state((0.01, 0.02), 0.5, 0.5)[0] == FaceState.OPEN
     assert face_state(None, 0.5, 0.5)[0] == FaceState.UNKNOWN
+
+
+def test_a_shut_reading_with_wide_open_lids_is_cant_tell(shared_data, detector, judge):
+    """Geometry vetoes a confident "closed" when both lid gaps are wide (real open face)."""
+    opened, _ = _pair(shared_data)
+    face = max(detector.detect_photo(opened), key=lambda f: f.box[2])
+    measured = judge.landmarker.measure(to_gray(opened), face)
+    assert min(e.openness for e in measured.eyes) > 0.6
+    # The same face with its lids a little wider still (0.8 of the iris): clearly open.
+    wide = tuple(replace(e, aperture=0.8 * e.iris_diameter) for e in measured.eyes)
+    geometry = replace(measured, eyes=wide)
+    state, reason = face_state((0.9, 0.95), 0.5, 0.5, geometry)
+    assert state == FaceState.UNKNOWN and reason == "eyes read shut but the lids are open"
+    state, reason = face_state((0.02, 0.97), 0.5, 0.5, geometry)
+    assert state == FaceState.UNKNOWN and "lids are open" in reason
 
 
 def test_fitting_the_fusion_twice_gives_the_same_numbers(shared_data, detector, judge):

@@ -41,6 +41,7 @@ REASON_SUNGLASSES = "sunglasses or iris not found"
 REASON_HIDDEN = "eye hidden"
 REASON_DARK = "too dark"
 REASON_DISAGREE = "one eye reads shut but its lids are open"
+REASON_LIDS_OPEN = "eyes read shut but the lids are open"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,10 @@ def face_state(
     low, high = sorted(p)
     combined = math.sqrt(max(0.0, low) * max(0.0, high)) if both_eyes else high
     if combined >= closed_at:
+        if geometry is not None and all(
+            e.openness >= limits.shut_max_openness for e in geometry.eyes
+        ):
+            return FaceState.UNKNOWN, REASON_LIDS_OPEN
         return FaceState.CLOSED, None
     # A wink: one eye clearly shut, the other clearly open. The limits are for a still
     # photo; live thresholds are lower, so they are scaled down with `closed_at`.

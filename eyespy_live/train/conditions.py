@@ -228,3 +228,81 @@ def format_conditions(rows: list[dict]) -> str:
         lines.append(f"| {row['condition']} | {row['eyes']} ({row['closed']}) | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- photo verdicts
+
+def studio_photos(data: Path) -> dict[str, list[tuple[str, np.ndarray, int]]]:
+    """Photo sets for the product's verdicts: the CEW test faces as small grayscale studio
+    portraits in four lightings (label 1: eyes closed), and the real winks (label 2)."""
+    faces = [(p, label, cv2.imread(str(p))) for p, label in cew_test_faces(data)]
+    faces = [(p, label, image) for p, label, image in faces if image is not None]
+    sets: dict[str, list[tuple[str, np.ndarray, int]]] = {}
+    for title, make in (
+        ("studio portraits, even light", lambda i, n: studio(i)),
+        ("studio portraits, light from one side (alternating)",
+         lambda i, n: studio(i, light="left" if n % 2 else "right")),
+        ("studio portraits, dim", lambda i, n: studio(i, gain=0.3)),
+    ):
+        sets[title] = [(f"{p.parent.name}/{p.name}", make(image, n), label)
+                       for n, (p, label, image) in enumerate(faces)]
+    winks = []
+    for name, picture, _ in wink_pictures(data):
+        winks += [(name, picture, 2), (name + " (studio)", _as_studio_photo(picture), 2)]
+    sets["winks (real, dryeye pair)"] = winks
+    return sets
+
+
+def summarise_photo_verdicts(verdicts: list[dict]) -> dict:
+    """Right = keep for open photos, closed for shut ones, not keep for winks; "check" is
+    counted as not right (a photographer has to look)."""
+    def right(v: dict) -> bool:
+        if v["label"] == 2:
+            return v["verdict"] != "keep"
+        return v["verdict"] == ("closed" if v["label"] else "keep")
+
+    opened = [v for v in verdicts if v["label"] == 0]
+    found = [v for v in verdicts if v["faces"]]
+    return {
+        "photos": len(verdicts), "right": sum(right(v) for v in verdicts),
+        "with_face": len(found), "right_with_face": sum(right(v) for v in found),
+        "open_photos": len(opened),
+        "false_closed": sum(v["verdict"] == "closed" for v in opened),
+        "check": sum(v["verdict"] == "check" for v in verdicts),
+        "winks_kept": sum(v["verdict"] == "keep" for v in verdicts if v["label"] == 2),
+        "wrong": [v["photo"] for v in verdicts if not right(v)][:40],
+    }
+
+
+def photo_verdict_report(data: Path, model_path: Path) -> list[dict]:
+    """Each photo set through the product path twice: the CNN alone and with geometry."""
+    from eyespy_live.train.evaluate import face_photos, product_photo_verdicts
+
+    real = [(n, i, label) for n, i, label in face_photos(data) if label in (0, 1)]
+    sets = {"real photos (face_recognition_open, web_misc, dlib, dryeye)": real,
+            **studio_photos(data)}
+    rows = []
+    for title, photos in sets.items():
+        row = {"set": title}
+        for method, geometry in (("CNN alone", False), ("with geometry + fusion", True)):
+            row[method] = summarise_photo_verdicts(
+                product_photo_verdicts(photos, model_path, geometry=geometry))
+        rows.append(row)
+    return rows
+
+
+def format_photo_verdicts(rows: list[dict]) -> str:
+    lines = ["| photos | CNN alone: right (of those with a face found) / false closed / check / "
+             "winks kept | with geometry + fusion: the same |",
+             "|---|---|---|"]
+    for row in rows:
+        cells = []
+        for method in ("CNN alone", "with geometry + fusion"):
+            m = row[method]
+            share = 100 * m["right"] / max(1, m["photos"])
+            found = 100 * m["right_with_face"] / max(1, m["with_face"])
+            cells.append(f"{m['right']}/{m['photos']} = {share:.1f} % ({m['right_with_face']}/"
+                         f"{m['with_face']} = {found:.1f} %) / {m['false_closed']} of "
+                         f"{m['open_photos']} / {m['check']} / {m['winks_kept']}")
+        lines.append(f"| {row['set']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -314,7 +314,7 @@ def load_cache(path: Path) -> PatchSet:
 
 # ---------------------------------------------------------------- everything at once
 
-ALL_SOURCES = ("cew_patches", "cew_faces", "web_closeups", "focus_webcam", "eyeblink8")
+ALL_SOURCES = ("cew_patches", "cew_faces", "web_closeups", "focus_webcam", "eyeblink8", "zju")
 
 
 def load_all(data: Path, sources: Iterable[str] = ALL_SOURCES, detector=None,
@@ -326,7 +326,7 @@ def load_all(data: Path, sources: Iterable[str] = ALL_SOURCES, detector=None,
         if cached is not None and cached.is_file():
             parts.append(load_cache(cached))
             continue
-        if name in ("cew_faces", "focus_webcam", "eyeblink8") and detector is None:
+        if name in ("cew_faces", "focus_webcam", "eyeblink8", "zju") and detector is None:
             from eyespy_live.vision.faces import create_detector
 
             detector = create_detector("blazeface")
@@ -340,6 +340,10 @@ def load_all(data: Path, sources: Iterable[str] = ALL_SOURCES, detector=None,
             part = load_focus_webcam(data, detector)
         elif name == "eyeblink8":
             part = load_eyeblink8(data, detector)
+        elif name == "zju":  # only the people of ZJU's fixed training side (train.zju)
+            from eyespy_live.train.zju import load_zju_patches
+
+            part = load_zju_patches(data, detector, side="train")
         else:
             raise ValueError(f"unknown data source {name!r}; known: {', '.join(ALL_SOURCES)}")
         log.info("loaded %s: %d patches (%d closed)", name, len(part), int(part.labels.sum()))

@@ -198,33 +198,35 @@ def face_photos(data: Path) -> list[tuple[str, np.ndarray, int | None]]:
     return photos
 
 
-def product_photo_verdicts(photos, model: Path) -> list[dict]:
+def product_photo_verdicts(photos, model: Path, geometry: bool = True) -> list[dict]:
     """Each photo through the product's own photo path, as `cull` and a tethered shot see it.
 
     The detector's still-photo search, each eye read at the scale it needs, the photo
     thresholds of the default config, faces under 40 px "can't tell": the verdict is keep,
-    closed or check, exactly what a photographer would be shown.
+    closed or check, exactly what a photographer would be shown. `geometry` False: the CNN
+    alone (the judgement before eyelid geometry), for comparison in the same run.
     """
     from eyespy_live.config import load
     from eyespy_live.cull.analyze import judgeable
     from eyespy_live.cull.verdict import cull_verdict
     from eyespy_live.decision.configured import blink_settings, build_detector
+    from eyespy_live.decision.judge import EyeJudge
     from eyespy_live.decision.shot import analyze_loaded_photo
     from eyespy_live.photos.load import LoadedPhoto, PhotoScale
     from eyespy_live.vision.eyestate import EyeStateModel
 
     config = load(None)
     detector, settings = build_detector(config), blink_settings(config)
-    eyes = EyeStateModel(model)
+    eyes = EyeJudge.default(EyeStateModel(model), geometry=geometry)
     out = []
     for name, image, label in photos:
         loaded = LoadedPhoto(image, PhotoScale(1, (image.shape[1], image.shape[0])), None)
         verdict = analyze_loaded_photo(loaded, detector, eyes, settings,
                                        config.vision.min_face_score)
         faces = [judgeable(f) for f in verdict.faces]
-        said, reason, _ = cull_verdict(faces)
+        said, reason, _ = cull_verdict(faces, eyes.wink)
         out.append({"photo": name, "label": label, "verdict": said, "reason": reason,
-                    "faces": len(faces)})
+                    "faces": len(faces), "states": [f.state for f in faces]})
     return out
 
 

@@ -83,7 +83,7 @@ class EvidenceTable:
 
 
 # A labelled face: the image, which face, per-eye labels (image-left, image-right).
-LabelledFace = tuple[np.ndarray, Face | None, tuple[int, int], str, str]
+LabelledFace = tuple[np.ndarray, Face | None, tuple[int | None, int | None], str, str]
 
 
 def _largest(faces: list[Face]) -> Face | None:
@@ -160,14 +160,23 @@ def dryeye_pair(data: Path, detector) -> Iterator[LabelledFace]:
                 "photo:dryeye", f"photos/dryeye_pair/{name}"
 
 
-def zju_faces(data: Path, detector, every: int = 3) -> Iterator[LabelledFace]:
-    """ZJU clips with per-eye closed labels, aligned by `train.zju` (when it is installed)."""
-    try:
-        from eyespy_live.train import zju
-    except ImportError:
-        log.info("train.zju not available yet: ZJU skipped")
-        return
-    yield from zju.labelled_faces(data, detector, every=every)  # type: ignore[attr-defined]
+def zju_faces(data: Path, detector, every: int = 2) -> Iterator[LabelledFace]:
+    """ZJU clips (12 people, glasses, an upward view), every `every`-th decoded frame with
+    per-eye labels aligned by `train.zju` (closed = marked fully closed; open = no blink
+    near; unsure frames left out). Group `zju:<person>`; `fusion_splits` keeps the fixed
+    ZJU split (its held-out people are test)."""
+    from eyespy_live.train import zju
+
+    for clip in zju.zju_clips(data):
+        decoded = zju.decode_clip(clip.video)
+        labels = zju.aligned_labels(clip, decoded)
+        for index, image in enumerate(decoded.frames):
+            wanted = tuple(zju.eye_label(labels, index, eye, 1) for eye in (0, 1))
+            closed = any(w == 1 for w in wanted)
+            if all(w is None for w in wanted) or (not closed and index % every):
+                continue
+            yield image, _largest(detector.detect(image)), wanted, f"zju:{clip.person}", \
+                f"zju/{clip.name}#{index}"  # type: ignore[misc]
 
 
 SOURCES = {"cew_faces": cew_faces, "cew_studio": cew_studio, "focus_webcam": focus_webcam,
@@ -185,6 +194,8 @@ def build_table(faces: Iterator[LabelledFace], source: str, model, landmarker) -
             continue
         evidence = measure_eyes(gray, face, model, landmarker)
         for side, ev in enumerate(evidence):
+            if eye_labels[side] is None:
+                continue
             r = ev.raw()
             raw.append([r[k] for k in RAW_FIELDS])
             labels.append(eye_labels[side])
@@ -222,12 +233,19 @@ def load_tables(data: Path, cache: Path, sources: list[str], detector=None, mode
 
 
 def fusion_splits(table: EvidenceTable) -> np.ndarray:
-    """'fit' / 'val' / 'test' per row: CEW by the CNN's own split (its training people are
-    left out: the CNN knows them), other sources by the same group hash."""
+    """'fit' / 'val' / 'test' / 'cnn_train' per row. CEW by the CNN's own hash split (its
+    training people marked: the CNN knows them); ZJU by its fixed person split (held-out
+    people are test); other sources by the same group hash."""
     side = assign_splits(table.groups.astype(object))
     out = np.where(side == "test", "test", np.where(side == "val", "val", "fit")).astype(object)
     cnn_trained = np.isin(table.sources, ["cew_faces", "cew_studio"]) & (side == "train")
     out[cnn_trained] = "cnn_train"
+    zju_rows = table.sources == "zju"
+    if zju_rows.any():
+        from eyespy_live.train.zju import zju_side
+
+        people = [str(g).split(":", 1)[1] for g in table.groups[zju_rows]]
+        out[zju_rows] = ["test" if zju_side(p) == "heldout" else "fit" for p in people]
     return out
 
 
@@ -334,14 +352,20 @@ def main(argv: list[str] | None = None) -> int:
     log.info("wrote %s (fitted on %d eyes)", args.out / "eye_fusion.json", len(fit_rows))
     report: dict = {"fit": spec["fitted_on"], "ear_thresholds": ear_t,
                     "seconds": round(time.time() - started, 1)}
-    if len(test_rows) and len(set(test_rows.labels.tolist())) == 2:
-        methods = evaluate_methods(test_rows, spec, geometry_spec, ear_t, args.rounds)
-        report["cew_test"] = {k: {"accuracy": v["accuracy"], "ci": v["ci"]["accuracy"],
-                                  "roc_auc": v["roc_auc"]} for k, v in methods.items()}
-        for name, m in report["cew_test"].items():
+    for title, key, source in (("CEW test per eye", "cew_test", "cew_faces"),
+                               ("ZJU held-out people per eye", "zju_heldout", "zju")):
+        rows = test_rows.subset(test_rows.sources == source)
+        if not len(rows) or len(set(rows.labels.tolist())) != 2:
+            continue
+        methods = evaluate_methods(rows, spec, geometry_spec, ear_t, args.rounds)
+        report[key] = {k: {"accuracy": v["accuracy"], "ci": v["ci"]["accuracy"],
+                           "roc_auc": v["roc_auc"], "eyes": len(rows),
+                           "closed": int(rows.labels.sum())} for k, v in methods.items()}
+        for name, m in report[key].items():
             ci = m["ci"] or [float("nan")] * 2
-            print(f"CEW test per eye, {name:22s} {100 * m['accuracy']:.2f} % "
-                  f"[{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]  AUC {m['roc_auc']:.4f}")
+            print(f"{title} ({m['eyes']}, {m['closed']} closed), {name:22s} "
+                  f"{100 * m['accuracy']:.2f} % [{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]  "
+                  f"AUC {m['roc_auc']:.4f}")
     if args.conditions:
         from eyespy_live.train.conditions import evaluate_conditions, format_conditions
         from eyespy_live.vision.eyestate import EyeStateModel
@@ -354,6 +378,84 @@ def main(argv: list[str] | None = None) -> int:
                                    create_detector("blazeface"), rounds=min(args.rounds, 300))
         report["conditions"] = rows
         print(format_conditions(rows))
+        from eyespy_live.resources import default_eye_model
+        from eyespy_live.train.conditions import format_photo_verdicts, photo_verdict_report
+
+        verdicts = photo_verdict_report(args.data, default_eye_model())
+        report["photo_verdicts"] = verdicts
+        print(format_photo_verdicts(verdicts))
+    report["features"] = spec["features"]
     (args.out / "eye_fusion_metrics.json").write_text(
         json.dumps(report, indent=1, default=float) + "\n")
+    if not args.limit:
+        update_card(args.out / "MODEL_CARD.md", card_section(report))
     return 0
+
+
+CARD_BEGIN, CARD_END = "<!-- fusion: begin -->", "<!-- fusion: end -->"
+
+
+def card_section(report: dict) -> str:
+    """The model card's section on the geometry stage and the fusion (from a report)."""
+    from eyespy_live.train.conditions import format_conditions, format_photo_verdicts
+
+    fit_info = report.get("fit", {})
+    lines = [
+        CARD_BEGIN,
+        "## Eye state v2: eyelid geometry and the learned fusion (`eye_fusion.json`)",
+        "",
+        "Generated by `python -m eyespy_live.train fusion --data ../shared/data --out models/ "
+        "--conditions`.",
+        "",
+        "A second stage (`eyespy_live/decision/judge.py`) runs MediaPipe's face mesh and iris "
+        "landmark models (Apache-2.0, `models/mediapipe/`) through the same TFLite loader on "
+        "faces the CNN does not call clearly open (both eyes P < 0.05) and on every face of a "
+        "still photo. It measures each eye's lid gap over its iris diameter (`openness`), the "
+        "iris position (gaze), head yaw / pitch, and places a second CNN crop at the mesh's "
+        "eye corners. A logistic regression over `"
+        + "`, `".join(report.get("features", [])) + "` (standardised; numpy at run time) gives "
+        "each eye's P(closed). Can't-tell reasons (head turned > 40°, tilted > 35°, sunglasses, "
+        "eye hidden) come from the geometry and are never turned into \"closed\".",
+        "",
+        f"Fitted on {fit_info.get('eyes', '?')} eyes ({fit_info.get('closed', '?')} closed) "
+        f"of {fit_info.get('groups', '?')} people / photos / videos from "
+        f"{', '.join(fit_info.get('sources', []))} (webcam rows weighted "
+        f"{fit_info.get('source_weights', {}).get('focus_webcam', 1)}). The CEW test people "
+        "and ZJU's held-out people (train.zju's fixed split) are never fitted on; the CNN's own "
+        "CEW training faces are (as clean faces and as studio-style copies).",
+        "",
+    ]
+    for key, title in (("cew_test", "CEW test split, per eye"),
+                       ("zju_heldout", "ZJU held-out people (4), per eye, never trained on")):
+        if key not in report:
+            continue
+        lines += [f"**{title}** (95 % bootstrap intervals over people):", "",
+                  "| method | accuracy | ROC-AUC |", "|---|---|---|"]
+        for name, m in report[key].items():
+            ci = m["ci"] or [float("nan")] * 2
+            lines.append(f"| {name} | {100 * m['accuracy']:.2f} % [{100 * ci[0]:.2f}, "
+                         f"{100 * ci[1]:.2f}] | {m['roc_auc']:.4f} |")
+        lines.append("")
+    if report.get("conditions"):
+        lines += ["**Per condition, per eye** (CEW test faces; studio = grayscale 320×243 "
+                  "portraits made from them; winks: the dryeye pair's halves):", "",
+                  format_conditions(report["conditions"]), ""]
+    if report.get("photo_verdicts"):
+        lines += ["**Photo verdicts through the product path** (keep / closed / check, as "
+                  "`cull` says them; right = keep for open, closed for shut, not keep for a "
+                  "wink; check counts as not right):", "",
+                  format_photo_verdicts(report["photo_verdicts"]), ""]
+    lines.append(CARD_END)
+    return "\n".join(lines)
+
+
+def update_card(path: Path, section: str) -> None:
+    """Put `section` into the card between its markers (appended the first time)."""
+    text = path.read_text() if path.is_file() else ""
+    if CARD_BEGIN in text and CARD_END in text:
+        before, rest = text.split(CARD_BEGIN, 1)
+        after = rest.split(CARD_END, 1)[1]
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)

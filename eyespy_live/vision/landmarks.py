@@ -119,26 +119,34 @@ def _roi_matrix(centre: Point, side: float, angle: float, size: int) -> np.ndarr
 
 
 def _warp(gray: np.ndarray, to_frame: np.ndarray, size: int) -> np.ndarray:
-    side_px = math.hypot(to_frame[0, 0], to_frame[1, 0])  # frame pixels per model pixel
-    if side_px > 2.0:
-        # Shrink first so a large face (a 24 MP photo) is area-averaged, not aliased.
-        factor = side_px / 1.5
-        small = cv2.resize(
-            gray, None, fx=1.0 / factor, fy=1.0 / factor, interpolation=cv2.INTER_AREA
-        )
-        scaled = to_frame.copy()
-        scaled /= factor
-        # x_small = x_frame / factor, and the map is applied from output pixels
-        patch = cv2.warpAffine(
-            small, scaled, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-    else:
-        patch = cv2.warpAffine(
-            gray, to_frame, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-    return patch
+    """The model input: the ROI of `gray` that `to_frame` maps to, `size`² pixels."""
+    scale = math.hypot(to_frame[0, 0], to_frame[1, 0])  # frame pixels per model pixel
+    matrix = to_frame
+    if scale > 2.0:
+        # A large face (a photo): cut the ROI's bounding box out first and shrink only that
+        # by area averaging, so nothing aliases and the rest of the image is never touched.
+        corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], float)
+        frame_corners = corners @ to_frame.T
+        x0, y0 = np.floor(frame_corners.min(axis=0)).astype(int) - 1
+        x1, y1 = np.ceil(frame_corners.max(axis=0)).astype(int) + 1
+        height, width = gray.shape[:2]
+        cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if cx1 - cx0 < 2 or cy1 - cy0 < 2:
+            return np.zeros((size, size), np.uint8)
+        factor = scale / 1.5
+        region = gray[cy0:cy1, cx0:cx1]
+        small = cv2.resize(region, (max(1, int((cx1 - cx0) / factor)),
+                                    max(1, int((cy1 - cy0) / factor))),
+                           interpolation=cv2.INTER_AREA)
+        fx, fy = small.shape[1] / (cx1 - cx0), small.shape[0] / (cy1 - cy0)
+        matrix = to_frame.copy()
+        matrix[0] = (to_frame[0] - [0, 0, cx0]) * fx
+        matrix[1] = (to_frame[1] - [0, 0, cy0]) * fy
+        gray = small
+    return cv2.warpAffine(
+        gray, matrix, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
 
 
 def _apply(to_frame: np.ndarray, points: np.ndarray) -> np.ndarray:
