@@ -152,3 +152,14 @@ def test_a_camera_job_without_its_camera_fails_with_what_to_do(capsys, source, t
     assert status == 1
     failed = [line for line in lines.values() if line.startswith("FAIL")]
     assert failed and all(" -> " in line for line in failed), failed
+
+
+def test_the_session_job_checks_camera_overlay_and_sound_together(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sound player either
+    status, lines, last = doctor(capsys, "--job", "session", "--set", "source.spec='gphoto2'")
+    assert status == 1
+    for needed in ("USB camera", "udev rule", "sound player"):
+        if not lines[needed].startswith("ok"):
+            assert lines[needed].startswith("FAIL"), lines[needed]
+    assert lines["sound player"].startswith("FAIL")
+    assert last.startswith("doctor: NOT ready for session (source gphoto2): fix ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from eyespy_live.commands.common import add_config_options, load_config
-from eyespy_live.doctor import JOBS, Context, run_checks
+from eyespy_live.doctor import JOBS, Context, expand, run_checks
 
 NAME = "doctor"
 HELP = "check this machine for what eyespy needs (models, camera, sound, endpoint, disk)"
@@ -30,15 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args)
-    jobs = set(args.job or ["live"])
+    asked = args.job or ["live"]
+    jobs = expand(asked)
     ctx = Context(jobs, config, args.out, args.player, args.device)
     lines = run_checks(ctx)
     for line in lines:
         print(line.text(), flush=True)
     failed = [line.name for line in lines if line.status == "FAIL"]
-    what = ", ".join(sorted(jobs))
+    what = ", ".join(dict.fromkeys(asked))
     if "live" in jobs and "demo" not in jobs:
-        what = what.replace("live", f"live ({config.source.spec})")
+        what += f" (source {config.source.spec})"
     if failed:
         print(f"doctor: NOT ready for {what}: fix {', '.join(dict.fromkeys(failed))} (FAIL lines)")
         return 1

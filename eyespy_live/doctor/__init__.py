@@ -21,8 +21,19 @@ JOBS = {
     "live": "`eyespy live` / `eyespy service` with the configured source",
     "cull": "`eyespy cull` over a finished session",
     "sound": "`eyespy sound`: a tone for every retake",
-    "overlay": "`eyespy overlay` / `eyespy session`: the alert page for a browser",
+    "overlay": "`eyespy overlay`: the alert page for a browser",
+    "session": "`eyespy session`: live with the configured source + overlay + sound",
 }
+# A job that is several others at once.
+PARTS = {"session": ("live", "overlay", "sound")}
+
+
+def expand(jobs: list[str]) -> set[str]:
+    """The jobs asked for, with each compound job's parts added."""
+    found = set(jobs)
+    for job in jobs:
+        found.update(PARTS.get(job, ()))
+    return found
 ALWAYS = ("demo", "live", "cull", "sound", "overlay")
 
 
