@@ -178,3 +178,19 @@ def test_fitting_the_fusion_twice_gives_the_same_numbers(shared_data, detector, 
     assert first == second
     assert FusionModel(first).p_closed_raw(table.rows()[0]) == FusionModel(
         second).p_closed_raw(table.rows()[0])
+
+
+def test_the_fusion_stage_runs_from_the_training_command(shared_data, tmp_path):
+    """`python -m eyespy_live.train fusion` on a handful of faces (CI's smoke run)."""
+    needs.module("sklearn", "pip install .[train]")
+    from eyespy_live.train.__main__ import main
+
+    out = tmp_path / "models"
+    code = main(["fusion", "--data", str(shared_data), "--out", str(out), "--cache",
+                 str(tmp_path / "c"), "--sources", "cew_faces", "dryeye", "--limit", "4",
+                 "--rounds", "20"])
+    assert code == 0
+    model = FusionModel.load(out / "eye_fusion.json")
+    assert model.features and 0.0 <= model.p_closed_raw(
+        {"cnn": 0.5, "cnn_mesh": 0.5, "openness": 0.5, "gaze_down": 0.0, "yaw": 0.0}) <= 1.0
+    assert json.loads((out / "eye_fusion_metrics.json").read_text())["fit"]["eyes"] > 0

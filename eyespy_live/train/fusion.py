@@ -409,7 +409,7 @@ def card_section(report: dict) -> str:
         "",
         "A second stage (`eyespy_live/decision/judge.py`) runs MediaPipe's face mesh and iris "
         "landmark models (Apache-2.0, `models/mediapipe/`) through the same TFLite loader on "
-        "faces the CNN does not call clearly open (both eyes P < 0.05) and on every face of a "
+        "faces the CNN does not call clearly open (both eyes P < 0.1) and on every face of a "
         "still photo. It measures each eye's lid gap over its iris diameter (`openness`), the "
         "iris position (gaze), head yaw / pitch, and places a second CNN crop at the mesh's "
         "eye corners. A logistic regression over `"
