@@ -129,8 +129,9 @@ def test_a_slowly_written_image_is_retried_silently_and_judged_once_complete(
             handle.write(data[i * len(data) // 4 : (i + 1) * len(data) // 4])
             handle.flush()
             time.sleep(0.9)
-    frames = watcher.frames_within(10, 2)
+    frames = watcher.frames_within(10, 1)
     assert [f.name for f in frames] == [name]
+    assert watcher.names_within(1.5) == []  # once
     assert frames[0].image.shape == full  # the whole image, not the first part of it
     said = [r.getMessage() for r in caplog.records if name in r.getMessage()]
     assert said == [], said
@@ -141,7 +142,7 @@ def test_an_image_that_stays_unreadable_is_reported_once(watched):
     folder, start = watched
     watcher = start()
     (folder / "broken.webp").write_bytes(b"RIFF\x10\x00\x00\x00WEBPVP8 garbage....")
-    assert watcher.names_within(6) == []
+    assert watcher.names_within(4.5) == []  # max_wait_s is 3 s
     assert [name for name, _ in watcher.source.rejected] == ["broken.webp"]
 
 
@@ -160,7 +161,8 @@ def test_temporary_names_renamed_into_place_are_judged_once_under_the_final_name
         (folder / tmp).write_bytes(photos["closed"])
         time.sleep(0.6)  # long enough for the old watcher to judge the temporary name
         os.replace(folder / tmp, folder / final)
-    names = watcher.names_within(8)
+    names = watcher.names_within(8, stop_after=len(writers))
+    names += watcher.names_within(1.5)  # and nothing more
     assert sorted(names) == sorted(writers.values())
 
 
