@@ -15,6 +15,7 @@ from eyespy_live.events import TOPICS
 
 NAME = "tail"
 HELP = "print the event stream as JSON lines (filter with --topic)"
+WAIT_HINT_S = 10.0  # how long a silent stream goes before tail says what may be wrong
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +40,11 @@ def run(args: argparse.Namespace) -> int:
     # socket would make the events we skip look like drops.
     subscriber = Subscriber(endpoints(args), socket_options=client_options_from_args(args))
     received = heard = 0
-    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+    started = time.monotonic()
+    deadline = started + args.timeout if args.timeout > 0 else None
+    say = lambda text: print(f"eyespy tail: {text}", file=sys.stderr, flush=True)  # noqa: E731
+    say(f"waiting for events from {subscriber.endpoint} (Ctrl-C stops)")
+    next_hint = started + WAIT_HINT_S
     try:
         while args.count <= 0 or received < args.count:
             remaining = None if deadline is None else deadline - time.monotonic()
@@ -47,12 +52,25 @@ def run(args: argparse.Namespace) -> int:
                 break
             got = subscriber.receive(timeout_s=min(remaining, 1.0) if remaining else 1.0)
             if got is None:
+                if not heard and time.monotonic() >= next_hint:
+                    next_hint += WAIT_HINT_S
+                    say(
+                        f"nothing from {subscriber.endpoint} for "
+                        f"{time.monotonic() - started:.0f} s: is `eyespy live` (or service, "
+                        "session) running, publishing on this --endpoint?"
+                    )
                 continue
             heard += 1
             event, attachment = got
-            line = subscriber.last and note(subscriber.last, event)
+            seen = subscriber.last
+            line = seen and note(seen, event)
             if line:
-                print(f"eyespy tail: {line}", file=sys.stderr, flush=True)
+                say(line)
+            if seen is not None and seen.new_publisher and not seen.restart and event["seq"] > 1:
+                say(
+                    f"joined late: {event['seq'] - 1} earlier event(s) from "
+                    f"{seen.stream.source} went out before this tail was connected"
+                )
             if event["type"] not in topics:
                 continue
             if attachment is not None:
