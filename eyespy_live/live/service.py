@@ -25,7 +25,7 @@ from eyespy_live.live.run import LiveRun, run_live
 from eyespy_live.live.sdnotify import Notifier
 from eyespy_live.live.supervisor import RUNNING, WAITING, Backoff, SourceSupervisor
 from eyespy_live.sources import available_sources, open_source
-from eyespy_live.sources.base import FrameSource
+from eyespy_live.sources.base import FrameSource, SourceSetupError
 
 log = logging.getLogger("eyespy.service")
 
@@ -248,6 +248,8 @@ class HeadlessService:
             if commands is not None:
                 commands.close()
             self._shutdown(close_publisher)
+        if self.supervisor is not None and self.supervisor.setup_error:
+            raise SourceSetupError(self.supervisor.setup_error)  # exit 2, one line
         return 0
 
     def _watch(self, stop: threading.Event) -> None:
@@ -262,7 +264,8 @@ class HeadlessService:
         while not stop.wait(self.tick_s):
             now = time.monotonic()
             if sup.finished:
-                log.info("the source has ended; the service stops")
+                if sup.setup_error is None:
+                    log.info("the source has ended; the service stops")
                 return
             if watchdog_s is not None and now >= next_pet and self._healthy(now):
                 self.notifier.watchdog()

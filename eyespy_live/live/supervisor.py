@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from eyespy_live.sources.base import FrameSource, SourceError
+from eyespy_live.sources.base import FrameSource, SourceError, SourceSetupError
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class SourceSupervisor:
         self.state = OPENING
         self.restarts = 0
         self.last_error: str | None = None
+        self.setup_error: str | None = None  # a source that can never open (see SourceSetupError)
         self.retry_at: float | None = None
         self.last_beat = clock()
         self.source: FrameSource | None = None
@@ -145,6 +146,10 @@ class SourceSupervisor:
         """One open → run → close; the failure as one line, or None for an expected end."""
         try:
             source = self._open_source()
+        except SourceSetupError as exc:
+            self.setup_error = str(exc)  # waiting will not help: the service ends with it
+            self.stop_event.set()
+            return str(exc)
         except SourceError as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - a driver error must not end the service

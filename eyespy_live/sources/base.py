@@ -16,6 +16,11 @@ class SourceError(RuntimeError):
     """A source that cannot be opened or has failed for good (message is for the user)."""
 
 
+class SourceSetupError(SourceError):
+    """A source that waiting cannot bring (a video file that does not exist): a setup error,
+    never retried, unlike a webcam or camera that may be plugged in later."""
+
+
 @dataclass
 class Frame:
     image: np.ndarray  # BGR (or grayscale) uint8

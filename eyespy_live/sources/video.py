@@ -11,7 +11,7 @@ import cv2
 
 from eyespy_live.photos.load import valid_image
 from eyespy_live.resources import demo_video
-from eyespy_live.sources.base import Frame, FrameSource, SourceError
+from eyespy_live.sources.base import Frame, FrameSource, SourceSetupError
 
 
 class VideoSource(FrameSource):
@@ -24,12 +24,14 @@ class VideoSource(FrameSource):
         self.loop = loop
         self._stop = threading.Event()
         if not self.path.is_file():
-            raise SourceError(f"video file not found: {self.path}")
+            raise SourceSetupError(f"video file not found: {self.path}")
         capture = cv2.VideoCapture(str(self.path))
         ok = capture.isOpened() and capture.read()[0]
         capture.release()
         if not ok:
-            raise SourceError(f"cannot read video {self.path}: not a video OpenCV can decode")
+            raise SourceSetupError(
+                f"cannot read video {self.path}: not a video OpenCV can decode"
+            )
 
     @property
     def id(self) -> str:

@@ -33,6 +33,7 @@ class WebcamSource(FrameSource):
         reconnect_s: float = 2.0,
         stall_s: float = 5.0,
     ):
+        device = device if str(device) != "" else 0  # `--source webcam` is the first one
         self.device: str | int = int(device) if str(device).isdigit() else str(device)
         self.width, self.height = width, height
         self.reconnect_s, self.stall_s = reconnect_s, stall_s
@@ -46,7 +47,8 @@ class WebcamSource(FrameSource):
         if capture is None:
             raise SourceError(
                 f"no webcam at {self.device!r}: check the cable, `eyespy cameras`, and that "
-                "your user may read /dev/video* (group 'video')"
+                "your user may read /dev/video* (group 'video'); no camera at hand? "
+                "`eyespy live --demo` plays the shipped clip"
             )
         self._thread = threading.Thread(target=self._read_loop, args=(capture,), daemon=True)
         self._thread.start()
