@@ -61,7 +61,7 @@ def test_a_tiny_face_is_too_small_to_judge(pair, detector, model):
     small = cv2.resize(opened, None, fx=0.07, fy=0.07, interpolation=cv2.INTER_AREA)
     (reading,), _ = LiveAnalyzer(detector, model, detect_every=1).analyze(small)
     assert reading.face.inter_eye_distance < 14
-    assert reading.p_closed is None and reading.reason == "face too small"
+    assert reading.p_closed is None and reading.reason == "face too small to judge"
 
 
 def test_the_photo_verdict_rules():

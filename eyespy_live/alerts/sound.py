@@ -94,7 +94,8 @@ def check_wav(path: str | Path) -> Path:
             if wav.getnframes() == 0:
                 raise AlertError(f"sound file {path} holds no audio")
     except (wave.Error, EOFError) as exc:
-        raise AlertError(f"sound file {path} is not a PCM WAV file ({exc or 'too short'})") from exc
+        why = str(exc) or "too short to hold a WAV header"
+        raise AlertError(f"sound file {path} is not a PCM WAV file ({why})") from exc
     return path
 
 

@@ -16,7 +16,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECTION.KEY=VALUE",
         action="append",
         default=[],
-        help="override one config key, e.g. --set blink.t_closed=0.7 (repeatable)",
+        help="override one config key, e.g. --set bus.preview_fps=4 (repeatable)",
     )
 
 

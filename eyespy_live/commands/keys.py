@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from eyespy_live.bus.curve import write_keypair
+from eyespy_live.config import ConfigError
 
 NAME = "keys"
 HELP = "create a CURVE key pair (NAME.key public, NAME.key_secret private) for remote use"
@@ -20,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         public, secret = write_keypair(args.dir, args.name, force=args.force)
+    except ConfigError as exc:  # an existing key or a bad name: not a configuration file
+        print(f"eyespy keys: error: {'; '.join(exc.problems)}", file=sys.stderr)
+        return 2
     except OSError as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError)):
             raise

@@ -98,7 +98,7 @@ def eye_patches(gray: np.ndarray, face: Face) -> EyePatches:
 
 def _unreadable_reason(gray: np.ndarray, face: Face, patches: tuple[np.ndarray, ...]) -> str | None:
     if face.inter_eye_distance < MIN_INTER_EYE_PX:
-        return "face too small"
+        return "face too small to judge"
     height, width = gray.shape[:2]
     half = EYE_CROP_SCALE * face.inter_eye_distance / 2.0
     for x, y in face.eyes:
