@@ -24,6 +24,7 @@ from eyespy_live.cull.run import (
 from eyespy_live.cull.state import CullState
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
 from eyespy_live.files import printable, write_atomic
+from eyespy_live.photos.decode import PHOTO_SUFFIXES
 
 NAME = "cull"
 HELP = "sort a finished session's photos into keep / eyes closed / check (originals untouched)"
@@ -177,6 +178,11 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         fresh=args.fresh,
     )
+    if not args.calibrate and args.session.is_dir():
+        nothing = nothing_to_cull(args.session, options)
+        if nothing:
+            print(f"eyespy cull: {nothing}", file=sys.stderr)
+            return 1
     try:
         if args.calibrate:
             return calibrate(options, config)
@@ -191,8 +197,46 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print_summary(summary)
+    print_summary(summary, options.out)
     return 130 if summary.interrupted else 0
+
+
+def _photo_names(folder: Path, depth: int) -> list[str]:
+    """Photo file names under `folder` (by suffix only, nothing opened), `depth` levels down."""
+    found: list[str] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if Path(entry.name).suffix.lower() in PHOTO_SUFFIXES:
+            found.append(entry.name)
+        elif depth > 0 and entry.is_dir(follow_symlinks=False):
+            found += [f"{entry.name}/{n}" for n in _photo_names(Path(entry.path), depth - 1)]
+    return found
+
+
+def nothing_to_cull(session: Path, options: CullOptions) -> str | None:
+    """Why there is nothing to cull (before any output folder is made), or None.
+
+    A memory card keeps its photos under DCIM/100XXXXX: given the card itself, cull looks
+    there by itself (as with -r).
+    """
+    if options.recursive or _photo_names(session, 0):
+        return None
+    if (session / "DCIM").is_dir() and _photo_names(session / "DCIM", 2):
+        options.recursive = True
+        print(f"cull: {session} looks like a memory card: reading the photos under DCIM/")
+        return None
+    deeper = _photo_names(session, 3)
+    if deeper:
+        return (
+            f"no photos at the top of {session}, but {len(deeper)} in its subfolders "
+            f"(e.g. {deeper[0]}): add -r to include subfolders"
+        )
+    return f"no photos found in {session} (looked for JPEG, RAW such as CR3/NEF/ARW/DNG, TIFF, PNG)"
 
 
 def calibrate(options: CullOptions, config) -> int:
@@ -204,8 +248,17 @@ def calibrate(options: CullOptions, config) -> int:
              "with the same settings, then relabel the photos it got wrong"]
         )  # fmt: skip
     examples = collect_examples(list(state.records.values()), options.session, options.xmp_naming)
+    if not examples:
+        print(
+            f"no XMP sidecars written by eyespy beside the photos in {options.session}; run "
+            "`eyespy cull --xmp` first, relabel the photos it got wrong, then --calibrate"
+        )
+        return 1
     if not any(e.corrected for e in examples):
-        print("no corrections found: no sidecar's label differs from the one eyespy wrote")
+        print(
+            f"no corrections found: the {len(examples)} sidecars still carry the labels eyespy "
+            "wrote; relabel the wrong ones (Red = closed, Green = keep), then --calibrate"
+        )
         return 1
     result = fit_threshold(examples, config.blink.photo_t_half)
     snippet = config_snippet(result, config.blink.photo_t_closed)
@@ -219,7 +272,7 @@ def calibrate(options: CullOptions, config) -> int:
     return 0
 
 
-def print_summary(summary: CullSummary) -> None:
+def print_summary(summary: CullSummary, out: Path | None = None) -> None:
     if summary.restarted_because:
         print(f"note: earlier results not reused: {summary.restarted_because}")
     counts = summary.counts
@@ -242,7 +295,15 @@ def print_summary(summary: CullSummary) -> None:
             print(f"  {verdict:10} ... and {len(items) - LIST_LIMIT} more")
     for note in summary.notes:
         print(f"  note: {printable(note)}")
+    if summary.sidecars:
+        print(f"  sidecars: {summary.sidecars} XMP files written beside the photos")
     for name, path in summary.outputs.items():
         print(f"  {name}: {printable(path)}")
+    if out is not None and not summary.outputs and not summary.sidecars:
+        print(
+            f"  wrote only the resume file in {printable(str(out))} (the next run "
+            "continues from it); add --xmp for labels in Lightroom/darktable, --sheet for a "
+            "contact sheet, --report for JSON/CSV, --sort copy for folders, or --all"
+        )
     if summary.interrupted or done < summary.total:
         print("  (not finished: run the same command again to continue)")

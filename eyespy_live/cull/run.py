@@ -88,6 +88,7 @@ class CullSummary:
     records: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # sidecars not written, etc.
     outputs: dict[str, str] = field(default_factory=dict)
+    sidecars: int = 0  # XMP sidecars written (new or merged) this run
     interrupted: bool = False
     restarted_because: str | None = None
 
@@ -226,6 +227,7 @@ class Outputs:
         self.notes = notes
         self.sidecar_owner = _sidecar_owners(candidates, options.xmp_naming)
         self._said_copied = False
+        self.sidecars = 0
 
     def apply(self, record: dict[str, Any]) -> None:
         photo = self.options.session / record["path"]
@@ -260,6 +262,7 @@ class Outputs:
         )
         try:
             xmp.write_sidecar(sidecar, values, overwrite=self.options.xmp_overwrite)
+            self.sidecars += 1
         except OSError as exc:
             if exc.errno in FATAL_OUTPUT_ERRNOS:
                 raise output_error(exc, f"the sidecar {sidecar.name}", sidecar.parent) from None
@@ -397,6 +400,7 @@ def _run_locked(
         except OSError as exc:
             failure = failure or output_error(exc, "the resume file", out)
         summary.seconds = time.monotonic() - analysis_started
+        summary.sidecars = outputs.sidecars
         summary.records = [records[c.relpath] for c in candidates if c.relpath in records]
         summary.total = len(candidates)
         summary.counts = report.counts(summary.records)
@@ -443,7 +447,10 @@ def _write_reports(
     if options.sheet:
         path = out / "contact_sheet.html"
         title = f"Cull of {options.session.name}"
-        _written(path.name, out, write_contact_sheet, path, summary.records, media_dir, title)
+        _written(
+            path.name, out, write_contact_sheet, path, summary.records, media_dir, title,
+            options.session,
+        )  # fmt: skip
         summary.outputs["contact sheet"] = str(path)
     if options.sort:
         summary.outputs["folders"] = ", ".join(str(out / v) for v in (KEEP, CLOSED, CHECK))
