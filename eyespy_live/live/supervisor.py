@@ -70,6 +70,7 @@ class SourceSupervisor:
         self.restarts = 0
         self.last_error: str | None = None
         self.setup_error: str | None = None  # a source that can never open (see SourceSetupError)
+        self.opened_once = False
         self.retry_at: float | None = None
         self.last_beat = clock()
         self.source: FrameSource | None = None
@@ -147,9 +148,10 @@ class SourceSupervisor:
         try:
             source = self._open_source()
         except SourceSetupError as exc:
-            self.setup_error = str(exc)  # waiting will not help: the service ends with it
-            self.stop_event.set()
-            return str(exc)
+            if not self.opened_once:  # never worked: waiting will not help, the service ends
+                self.setup_error = str(exc)
+                self.stop_event.set()
+            return str(exc)  # it did work before (a USB stick pulled): wait for it
         except SourceError as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - a driver error must not end the service
@@ -158,6 +160,7 @@ class SourceSupervisor:
         with self._lock:
             self.source = source
             self._stalled = None
+            self.opened_once = True
         if self.stop_event.is_set():  # stop() came while opening: close what was opened
             source.close()
         self._set(RUNNING)
