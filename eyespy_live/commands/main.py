@@ -54,14 +54,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that run for hours: their log lines carry the time (unless a journal adds it).
+DAEMONS = ("service", "relay", "mqtt")
+
+
+class LineFormat(logging.Formatter):
+    """Log lines look like every other line eyespy prints: `eyespy live: warning: ...`.
+
+    INFO needs no word; warnings and errors say so. Long-running commands add the time in
+    front; --verbose adds the logger's name, for whoever is debugging.
+    """
+
+    def __init__(self, command: str, *, stamp: bool, names: bool = False):
+        super().__init__()
+        self.command, self.stamp, self.names = command, stamp, names
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+        where = f"[{record.name}] " if self.names else ""
+        text = f"eyespy {self.command}: {level}{where}{record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        if self.stamp:
+            text = f"{self.formatTime(record, '%Y-%m-%d %H:%M:%S')} {text}"
+        return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        LineFormat(str(args.command), stamp=args.command in DAEMONS, names=args.verbose)
     )
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

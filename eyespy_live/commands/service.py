@@ -24,7 +24,8 @@ def _journal_logging() -> None:
     """Under systemd the journal stamps each line itself: drop our own timestamp."""
     if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
         for handler in logging.getLogger().handlers:
-            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            if hasattr(handler.formatter, "stamp"):
+                handler.formatter.stamp = False  # the same line, without our time
 
 
 def run(args: argparse.Namespace) -> int:

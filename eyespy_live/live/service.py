@@ -237,7 +237,7 @@ class HeadlessService:
             )
             self.supervisor.start()
             log.info(
-                "eyespy service ready: source %s, publishing on %s%s",
+                "ready: source %s, publishing on %s%s",
                 config.source.spec,
                 config.bus.endpoint,
                 " with CURVE" if config.bus.curve_secret_key_file else "",

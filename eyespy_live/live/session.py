@@ -118,7 +118,7 @@ class Session:
             child.last_lines.append(line)
             if forward is not None:
                 forward(line)
-            elif " WARNING " in line or " ERROR " in line or ": error:" in line:
+            elif ": warning: " in line or ": error: " in line or ": critical: " in line:
                 self.say(f"{child.name}: {line.split(': ', 1)[-1]}")
 
     def poll(self) -> None:
