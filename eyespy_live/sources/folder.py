@@ -10,13 +10,16 @@ shares where inotify does not), and each new JPEG / RAW / image becomes one `sho
 exactly once, as soon as it is completely written: a JPEG the moment its bytes end with the
 JPEG end marker (written last; a JPEG cut short still decodes, grey-filled, so decoding
 alone proves nothing), any other file once its size and mtime have stopped changing for
-`settle_s`. A file changed while being read is read again. A file that stays
-unfinished-looking for `max_wait_s` is tried anyway; one that cannot be decoded is reported
-once (log line, `rejected`, `last_error`) and skipped, never fatal. Photos already there
-when watching starts are left alone (an old session is not judged again) unless
-`existing=True`. Order: the order files finish arriving; files that finish together go in
-the order they appeared, then by name. Names starting with "." or "~" (temporary files,
-hidden folders) are ignored.
+`settle_s`. A file changed while being read is read again. One that does not decode yet
+(a writer pausing longer than `settle_s`) is tried again, silently, when it changes; a file
+that stays unfinished-looking or undecodable for `max_wait_s` is tried as it is, and one
+that still cannot be decoded is reported once (log line, `rejected`, `last_error`) and
+skipped, never fatal; so is an entry that cannot even be looked at (a link that loops).
+Photos already there when watching starts are left alone (an old session is not judged
+again) unless `existing=True`; a file replaced later under a judged name is a new photo.
+Order: the order files finish arriving; files that finish together go in the order they
+appeared, then by name. Temporary names (`is_temporary_name`: ".", "~", ".tmp", ".part" …)
+and hidden folders are ignored: the photo is judged once, under its final name.
 """
 
 from __future__ import annotations
