@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
 
@@ -12,6 +11,7 @@ from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
 from eyespy_live.bus.pubsub import DEFAULT_ENDPOINT, Subscriber
 from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.events import TOPICS
+from eyespy_live.live.stopsignals import StopSignals
 
 NAME = "mqtt"
 HELP = "publish blink, shot and status events to an MQTT broker (needs the [mqtt] extra)"
@@ -63,9 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"eyespy mqtt: error: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     try:
-        return bridge.run(stop=stop, timeout_s=args.timeout)
+        with StopSignals(stop):  # handlers only set a flag: bursts of signals cannot deadlock
+            return bridge.run(stop=stop, timeout_s=args.timeout)
     finally:
         subscriber.close()

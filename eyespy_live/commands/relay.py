@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 
 from eyespy_live.bus.relay import Relay
 from eyespy_live.commands.common import add_config_options, load_config
 from eyespy_live.live.sdnotify import Notifier
+from eyespy_live.live.stopsignals import StopSignals
 
 NAME = "relay"
 HELP = "forward events from several cameras to any number of subscribers (ZeroMQ proxy)"
@@ -38,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args, **{"relay.frontend": args.frontend, "relay.backend": args.backend})
     relay = Relay(config.relay, upstreams=args.upstream, name=args.name)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     if args.timeout > 0:
         threading.Timer(args.timeout, stop.set).start()
     notifier = Notifier()
@@ -63,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         notifier.ready(f"relaying to {config.relay.backend}")
-        relay.run(stop, on_tick=on_tick)
+        with StopSignals(stop):  # handlers only set a flag: bursts of signals cannot deadlock
+            relay.run(stop, on_tick=on_tick)
         body = relay.status_body("stopped")
         print(
             f"eyespy relay: stopped: {body['publishers_seen']} publisher(s), "

@@ -89,3 +89,30 @@ def test_a_burst_of_stop_signals_stops_cleanly(tmp_path, command, signum, trial)
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("trial", range(TRIALS))
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_burst_of_stop_signals_stops_the_relay_cleanly(tmp_path, signum, trial):
+    args = ["--frontend", f"ipc://{tmp_path}/f", "--backend", f"ipc://{tmp_path}/b"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eyespy_live", "relay", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert "subscribers ->" in process.stderr.readline()  # bound and running
+        time.sleep(0.3)
+        sent = burst(process.pid, signum, 1.5)
+        try:
+            _, err = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the relay hung after a burst of {sent} {signal.Signals(signum).name}")
+        assert process.returncode == 0, err
+        assert "eyespy relay: stopped" in err and "Traceback" not in err
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
