@@ -85,11 +85,25 @@ class BlinkConfig:
     )
     both_eyes: bool = _opt(True, "a blink needs both eyes closed (false: winks count too)")
     min_closed_frames: int = _opt(1, "shortest blink in frames", low=1, high=1000)
-    min_closed_ms: float = _opt(0.0, "shortest blink in milliseconds", low=0, high=10000)
+    min_closed_ms: float = _opt(
+        50.0, "shortest blink in milliseconds (lids shut)", low=0, high=10000
+    )
     min_half_frames: int = _opt(2, "shortest half blink in frames", low=1, high=1000)
     max_unknown_frames: int = _opt(2, "can't-tell frames tolerated inside a blink", low=0, high=100)
     long_closure_ms: float = _opt(
         700.0, "report eyes_closed when a closure lasts this long", low=0, high=60000
+    )
+    max_onset_ms: float = _opt(
+        250.0,
+        "a blink closes within this long of the last open frame (a laugh narrows slower)",
+        low=0,
+        high=10000,
+    )
+    min_open_before_ms: float = _opt(
+        100.0, "eyes must be seen open this long before a closure counts", low=0, high=10000
+    )
+    max_blink_ms: float = _opt(
+        700.0, "lids shut longer than this is not a blink", low=0, high=60000
     )
     half_blinks: bool = _opt(True, "publish half blinks too")
     photo_t_closed: float = _opt(

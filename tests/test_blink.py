@@ -1,5 +1,6 @@
 """The blink state machine, fed probability sequences: what counts as a blink and what not."""
 
+import numpy as np
 import pytest
 
 from eyespy_live.decision.blink import (
@@ -114,10 +115,10 @@ def test_a_half_blink_after_the_eyes_fully_reopened_still_counts():
     assert [e.kind for e in events] == ["blink", "half_blink"]
 
 
-def test_a_long_closure_is_reported_while_it_lasts_then_as_a_blink():
+def test_a_long_closure_is_reported_while_it_lasts_and_is_no_blink():
     settings = BlinkSettings(long_closure_ms=300)
-    _, events = feed([0.0] * 2 + [0.9] * 20 + [0.0] * 2, settings)
-    assert [e.kind for e in events] == ["eyes_closed", "blink"]
+    _, events = feed([0.0] * 5 + [0.9] * 20 + [0.0] * 2, settings)
+    assert [e.kind for e in events] == ["eyes_closed"]
     assert events[0].duration_ms >= 300
 
 
@@ -132,3 +133,58 @@ def test_instant_state_for_display():
     assert eye_state((0.9, 0.95), s) is EyeState.CLOSED
     assert eye_state((0.35, 0.5), s) is EyeState.HALF
     assert eye_state((0.9, 0.05), s) is EyeState.OPEN
+
+
+# ---------------------------------------------------------------- time course (issue 14)
+
+DEFAULTS = BlinkSettings()
+
+
+def test_a_fast_blink_is_one_event_with_the_default_settings():
+    # 30 fps: open 300 ms, shut 133 ms (4 frames), open again.
+    _, events = feed([0.02] * 9 + [0.4, 0.95, 0.97, 0.9, 0.3] + [0.02] * 10, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+
+
+def test_a_slow_narrowing_gives_no_event():
+    """A laugh: the lids narrow over ~1 s, stay narrowed for 2 s, and open slowly."""
+    ramp = list(np.linspace(0.02, 0.9, 30))
+    laugh = [0.02] * 10 + ramp + [0.9, 0.7, 0.95, 0.6, 0.85] * 12 + ramp[::-1] + [0.02] * 10
+    _, events = feed(laugh, DEFAULTS)
+    assert events == []
+
+
+def test_a_laugh_with_flickering_readings_gives_no_event():
+    """Narrowed eyes read closed and half by turns after a slow start: still nothing."""
+    ramp = list(np.linspace(0.02, 0.6, 20))
+    flicker = [0.02] * 10 + ramp + [0.1, 0.5, 0.9, 0.08, 0.3, 0.95, 0.1, 0.6] * 8 + [0.02] * 10
+    _, events = feed(flicker, DEFAULTS)
+    assert events == []
+
+
+def test_the_same_blink_inside_a_talk_is_still_found():
+    talk = [0.02, 0.05, 0.03, 0.06, 0.01] * 4
+    _, events = feed(talk + [0.3, 0.9, 0.97, 0.6, 0.1] + talk, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+
+
+def test_a_face_first_seen_with_narrowed_eyes_gives_no_event():
+    _, events = feed([0.9] * 6 + [0.02] * 10, DEFAULTS)
+    assert events == []
+
+
+def test_a_one_frame_flicker_is_below_the_minimum_duration():
+    _, events = feed([0.02] * 10 + [0.95] + [0.02] * 10, DEFAULTS)
+    assert events == []
+    assert DEFAULTS.min_closed_ms >= 50
+
+
+def test_eyes_kept_shut_after_a_fast_closing_are_eyes_closed_but_no_blink():
+    _, events = feed([0.02] * 10 + [0.95] * 30 + [0.02] * 5, DEFAULTS)
+    assert [e.kind for e in events] == ["eyes_closed"]
+
+
+def test_a_closure_longer_than_a_blink_that_reopens_early_is_no_blink():
+    settings = BlinkSettings(max_blink_ms=300, long_closure_ms=2000)
+    _, events = feed([0.02] * 10 + [0.95] * 15 + [0.02] * 5, settings)
+    assert events == []

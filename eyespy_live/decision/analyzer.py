@@ -69,6 +69,9 @@ def read_eyes(
     return judgement.p_closed, judgement.reason
 
 
+FOLLOW_MAX_FACES = 2
+
+
 @dataclass
 class LiveAnalyzer:
     detector: FaceDetector
@@ -82,15 +85,26 @@ class LiveAnalyzer:
         """Readings for the faces in this frame, and the ids of faces that just left."""
         ended: list[int] = []
         image = standard_channels(image)
-        if self._frames_seen % max(1, self.detect_every) == 0:
+        following = [t for t in self.tracker.tracks.values() if t.missed == 0]
+        # Following costs one short-range pass per face; beyond a few faces one full
+        # detection of the frame is cheaper and just as fresh.
+        if (
+            self._frames_seen % max(1, self.detect_every) == 0
+            or len(following) > FOLLOW_MAX_FACES
+        ):
             faces = [f for f in self.detector.detect(image) if f.score >= self.min_face_score]
             tracks, ended = self.tracker.update(faces)
+            lost: set[int] = set()
         else:
-            tracks = [t for t in self.tracker.tracks.values() if t.missed == 0]
+            tracks = following
+            lost = self.tracker.follow(image, tracks, self.detector.follow)
         self._frames_seen += 1
         gray = to_gray(image)
         readings = []
         for track in tracks:
+            if track.id in lost:  # not found near its last place: never read a stale crop
+                readings.append(FaceReading(track.id, track.face, None, "face lost"))
+                continue
             j = judge_eyes(gray, track.face, self.model)
             readings.append(FaceReading(track.id, track.face, j.p_closed, j.reason, j.geometry))
         return readings, ended

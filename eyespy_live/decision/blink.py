@@ -7,6 +7,12 @@ minimum duration in frames and in milliseconds drops single-frame flickers. By d
 both eyes must be closed: a wink is not a blink. Frames where the eyes cannot be judged
 (face too small, turned away, dark) are tolerated for a few frames inside a closure; a
 face that disappears mid-closure ends it without an event, since nobody saw it reopen.
+
+The time course tells a blink from a laugh, a smile or a glance down: a blink starts from
+eyes seen open (for `min_open_before_ms`), closes fast (within `max_onset_ms` of the last
+open frame) and reopens within `max_blink_ms`. A laugh or a downward glance narrows the lids
+slowly, or is already narrowed when the face is first seen, and stays so for seconds: no
+`blink`, `half_blink` or `eyes_closed` event comes from such a closure.
 """
 
 from __future__ import annotations
@@ -31,10 +37,14 @@ class BlinkSettings:
     t_half: float = 0.07  # "half closed" at or above this when not closed
     both_eyes: bool = True  # False: either eye closing counts (winks too)
     min_closed_frames: int = 1
-    min_closed_ms: float = 0.0
+    min_closed_ms: float = 50.0  # a blink keeps the lids shut for at least ~50 ms
     min_half_frames: int = 2
     max_unknown_frames: int = 2  # "can't tell" frames tolerated inside a closure
     long_closure_ms: float = 700.0  # still closed after this: report "eyes_closed" once
+    # Time course (see the module text): what a blink looks like, and a laugh does not.
+    max_onset_ms: float = 250.0  # last open frame → closed (DEEP_CLOSED), at most
+    min_open_before_ms: float = 100.0  # eyes seen open at least this long before closing
+    max_blink_ms: float = 700.0  # shut longer than this is no blink (ZJU blinks: up to ~630)
     # A still photo has no next frame to confirm a reading, and a false "closed" costs a
     # keeper, so it is judged on its own, stricter thresholds (chosen on CEW validation faces).
     photo_t_closed: float = 0.5
@@ -47,6 +57,10 @@ class BlinkSettings:
             raise ValueError("photo thresholds: need 0 <= photo_t_half <= photo_t_closed <= 1")
         if self.min_closed_frames < 1 or self.min_half_frames < 1:
             raise ValueError("minimum frame counts must be at least 1")
+        if min(self.max_onset_ms, self.min_open_before_ms, self.min_closed_ms) < 0:
+            raise ValueError("time-course durations must be at least 0")
+        if self.max_blink_ms < self.min_closed_ms:
+            raise ValueError("max_blink_ms must be at least min_closed_ms")
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,31 @@ class _Run:
     peak: float = 0.0
     unknown: int = 0
     reported_long: bool = False
+    open_before_ms: float = 0.0  # how long the eyes were seen open before this run began
+    onset_from: float | None = None  # capture time of the last open frame before it
+    shut_until: float | None = None  # first frame after the last one at or above t_closed
+    deep_from: float | None = None  # first frame at or above DEEP_CLOSED
+
+    def shut_ms(self, end_ts: float) -> float:
+        """How long the lids were fully shut: the slow last part of a reopening (half
+        closed, above t_open) is not counted, so a long tail does not make a blink "long"."""
+        return ((self.shut_until if self.shut_until is not None else end_ts) - self.start_ts) * 1e3
+
+
+# The onset is timed to this level, not to t_closed: the live thresholds sit low (0.15), and a
+# slow narrowing crosses them within a frame or two; a blink reaches 0.3+ within ~100 ms.
+DEEP_CLOSED = 0.3
+
+
+def _fast_onset(run: _Run, settings: BlinkSettings, half: bool = False) -> bool:
+    """Did this closure start like a blink: from eyes seen open, closing quickly?"""
+    slack = 0.5  # ms: frame times are sums of 1/fps and do not add up exactly
+    if run.onset_from is None or run.open_before_ms + slack < settings.min_open_before_ms:
+        return False
+    reached = run.start_ts if half else run.deep_from
+    if reached is None:
+        return False
+    return (reached - run.onset_from) * 1000.0 <= settings.max_onset_ms + slack
 
 
 @dataclass
@@ -118,6 +157,8 @@ class BlinkStateMachine:
     state: EyeState = EyeState.OPEN
     _run: _Run | None = None
     _reopening: bool = False
+    _open_since: float | None = None  # first frame of the current clearly-open streak
+    _last_open: float | None = None  # the latest clearly-open frame
 
     def update(self, obs: Observation) -> list[BlinkEvent]:
         s = self.settings
@@ -129,19 +170,20 @@ class BlinkStateMachine:
             assert self._run is not None
             if value >= s.t_open:
                 self._extend(obs, value)
-                if (
-                    not self._run.reported_long
-                    and (self._run.last_ts - self._run.start_ts) * 1000.0 >= s.long_closure_ms
-                ):
+                if not self._run.reported_long and self._run.shut_ms(obs.ts) >= s.long_closure_ms:
                     self._run.reported_long = True
-                    events.append(self._event("eyes_closed", self._run.last_ts))
+                    if _fast_onset(self._run, s):
+                        events.append(self._event("eyes_closed", self._run.last_ts))
                 return events
             events.extend(self._close_run(obs.ts, "blink"))
             self._reopening = True
         elif self.state is EyeState.HALF:
             assert self._run is not None
             if value >= s.t_closed:
+                half = self._run
                 self._start(obs, value, EyeState.CLOSED)
+                self._run.open_before_ms = half.open_before_ms
+                self._run.onset_from = half.onset_from
                 return events
             if value >= s.t_half:
                 self._extend(obs, value)
@@ -156,16 +198,29 @@ class BlinkStateMachine:
         else:
             self.state, self._run = EyeState.OPEN, None
             self._reopening = self._reopening and value >= s.t_half
+        if value < s.t_half:
+            if self._open_since is None:
+                self._open_since = obs.ts
+            self._last_open = obs.ts
+        else:
+            self._open_since = None
         return events
 
     def finish(self) -> list[BlinkEvent]:
         """The face left: drop any closure in progress (nobody saw the eyes reopen)."""
         self.state, self._run, self._reopening = EyeState.OPEN, None, False
+        self._open_since = self._last_open = None
         return []
 
     def _start(self, obs: Observation, value: float, state: EyeState) -> None:
         self.state = state
         self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value)
+        if value >= max(DEEP_CLOSED, self.settings.t_closed):
+            self._run.deep_from = obs.ts
+        if self._open_since is not None and self._last_open is not None:
+            # The open streak lasted until this frame broke it.
+            self._run.open_before_ms = (obs.ts - self._open_since) * 1000.0
+            self._run.onset_from = self._last_open
 
     def _extend(self, obs: Observation, value: float) -> None:
         run = self._run
@@ -174,24 +229,34 @@ class BlinkStateMachine:
         run.frames += 1
         run.peak = max(run.peak, value)
         run.unknown = 0
+        if value >= max(DEEP_CLOSED, self.settings.t_closed) and run.deep_from is None:
+            run.deep_from = obs.ts
+        if value >= self.settings.t_closed:
+            run.shut_until = None
+        elif run.shut_until is None:
+            run.shut_until = obs.ts
 
     def _unknown(self) -> list[BlinkEvent]:
         if self._run is not None:
             self._run.unknown += 1
             if self._run.unknown > self.settings.max_unknown_frames:
                 self.state, self._run = EyeState.OPEN, None
+        elif self._open_since is not None and self._last_open is not None:
+            # Eyes not seen: an open streak broken by a gap is not "seen open" any more.
+            self._open_since = None
         return []
 
     def _close_run(self, end_ts: float, kind: str) -> list[BlinkEvent]:
         run, s = self._run, self.settings
         assert run is not None
         self.state, self._run = EyeState.OPEN, None
+        duration_ms = run.shut_ms(end_ts) if kind == "blink" else (end_ts - run.start_ts) * 1e3
+        fast = _fast_onset(run, s, half=kind == "half_blink")
+        if run.reported_long or not fast or duration_ms > s.max_blink_ms + 0.5:
+            return []  # a slow narrowing (laugh, smile, glance down) or a long closure
         if kind == "half_blink":
             return [self._event(kind, end_ts, run)] if run.frames >= s.min_half_frames else []
-        long_enough = (
-            run.frames >= s.min_closed_frames
-            and (end_ts - run.start_ts) * 1000.0 >= s.min_closed_ms
-        )
+        long_enough = run.frames >= s.min_closed_frames and duration_ms + 0.5 >= s.min_closed_ms
         return [self._event(kind, end_ts, run)] if long_enough else []
 
     def _event(self, kind: str, end_ts: float, run: _Run | None = None) -> BlinkEvent:

@@ -25,6 +25,9 @@ def blink_settings(config: Config, model_path: Path | None = None) -> BlinkSetti
         min_half_frames=b.min_half_frames,
         max_unknown_frames=b.max_unknown_frames,
         long_closure_ms=b.long_closure_ms,
+        max_onset_ms=b.max_onset_ms,
+        min_open_before_ms=b.min_open_before_ms,
+        max_blink_ms=b.max_blink_ms,
         photo_t_closed=b.photo_t_closed,
         photo_t_half=b.photo_t_half,
     )

@@ -40,11 +40,13 @@ class VideoSource(FrameSource):
     def frames(self) -> Iterator[Frame]:
         seq = 0
         started = time.time()
+        loop_start = 0.0
         while not self._stop.is_set():
             capture = cv2.VideoCapture(str(self.path))
             fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
             fps = fps if 1.0 <= fps <= 240.0 else 30.0
             position = 0
+            last_offset = -1.0
             try:
                 while not self._stop.is_set():
                     ok, image = capture.read()
@@ -53,16 +55,24 @@ class VideoSource(FrameSource):
                     position += 1
                     if not valid_image(image):
                         continue
+                    # The container's own time: files with dropped (null) frames skip slots,
+                    # and blink durations must be real milliseconds, not frame counts.
+                    offset = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                    if not offset > last_offset:
+                        offset = last_offset + 1.0 / fps if position > 1 else 0.0
+                    last_offset = offset
+                    ts = started + loop_start + offset
                     if self.realtime:
-                        delay = started + seq / fps - time.time()
+                        delay = ts - time.time()
                         if delay > 0:
                             time.sleep(delay)
-                    yield Frame(image=image, ts=started + seq / fps, source=self.id, seq=seq)
+                    yield Frame(image=image, ts=ts, source=self.id, seq=seq)
                     seq += 1
             finally:
                 capture.release()
             if not self.loop or position == 0:
                 break
+            loop_start += max(0.0, last_offset) + 1.0 / fps
 
     def close(self) -> None:
         self._stop.set()

@@ -57,6 +57,15 @@ class FaceDetector(ABC):
         """
         return self.detect(image)
 
+    def follow(self, image: np.ndarray, face: Face) -> Face | None:
+        """The same face in the next video frame, looked for only near where it was.
+
+        Between full detections a moving head must not leave its eye crops behind (a crop on
+        a cheek reads "closed" for a frame or two: a false blink). Detectors that can look in
+        a small region cheaply override this; the default keeps the last position.
+        """
+        return face
+
 
 class DetectorUnavailable(RuntimeError):
     """The detector's weights or library are not installed."""

@@ -170,6 +170,33 @@ class BlazeFaceDetector(FaceDetector):
                 best, best_iou = Face(box_xywh, max(face.score, found.score), eyes), overlap  # type: ignore[arg-type]
         return best
 
+    def follow(self, image: np.ndarray, face: Face) -> Face | None:
+        """The face found again by the short-range model in a region twice its size.
+
+        ~1 ms a face (the short-range model at 128 px), against ~2.5 ms for a full-range pass
+        over the frame. None when no face of about the same size is near the last position.
+        """
+        height, width = image.shape[:2]
+        x, y, w, h = face.box
+        side = int(2 * max(w, h))
+        cx, cy = face.center
+        x0 = int(min(max(0, cx - side / 2), max(0, width - side)))
+        y0 = int(min(max(0, cy - side / 2), max(0, height - side)))
+        region = image[y0 : y0 + side, x0 : x0 + side]
+        if region.shape[0] < 16 or region.shape[1] < 16:
+            return None
+        best, best_distance = None, 0.5 * max(w, 1)  # within half a face width of the last centre
+        for found in self._close_up()._detect_letterboxed(region, border=0.0):
+            fx, fy, fw, fh = found.box
+            if not 0.6 * w <= fw <= 1.6 * w:
+                continue
+            distance = float(np.hypot(fx + x0 + fw / 2 - cx, fy + y0 + fh / 2 - cy))
+            if distance < best_distance:
+                eyes = tuple((ex + x0, ey + y0) for ex, ey in found.eyes)
+                best = Face((fx + x0, fy + y0, fw, fh), found.score, eyes)  # type: ignore[arg-type]
+                best_distance = distance
+        return best
+
     def _close_up(self) -> BlazeFaceDetector:
         """The short-range model (128 px input, ~1/3 of full-range's time), for regions a face
         fills: what it was trained for."""
