@@ -86,7 +86,7 @@ class BlinkConfig:
     both_eyes: bool = _opt(True, "a blink needs both eyes closed (false: winks count too)")
     min_closed_frames: int = _opt(1, "shortest blink in frames", low=1, high=1000)
     min_closed_ms: float = _opt(
-        50.0, "shortest blink in milliseconds (lids shut)", low=0, high=10000
+        50.0, "shortest blink, last open frame to reopened, in ms", low=0, high=10000
     )
     min_half_frames: int = _opt(2, "shortest half blink in frames", low=1, high=1000)
     max_unknown_frames: int = _opt(2, "can't-tell frames tolerated inside a blink", low=0, high=100)

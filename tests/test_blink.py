@@ -173,10 +173,16 @@ def test_a_face_first_seen_with_narrowed_eyes_gives_no_event():
     assert events == []
 
 
-def test_a_one_frame_flicker_is_below_the_minimum_duration():
-    _, events = feed([0.02] * 10 + [0.95] + [0.02] * 10, DEFAULTS)
-    assert events == []
+def test_a_one_frame_flicker_at_a_high_frame_rate_is_below_the_minimum_duration():
     assert DEFAULTS.min_closed_ms >= 50
+    machine, events = BlinkStateMachine(DEFAULTS), []
+    values = [0.02] * 30 + [0.95] + [0.02] * 30  # 100 fps: 20 ms from open to open
+    for i, v in enumerate(values):
+        events += machine.update(Observation(i, i / 100.0, (v, v)))
+    assert events == []
+    # At 30 fps one closed frame spans 67 ms open to open: a fast blink, counted.
+    _, events = feed([0.02] * 10 + [0.95] + [0.02] * 10, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
 
 
 def test_eyes_kept_shut_after_a_fast_closing_are_eyes_closed_but_no_blink():

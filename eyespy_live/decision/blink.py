@@ -37,12 +37,15 @@ class BlinkSettings:
     t_half: float = 0.07  # "half closed" at or above this when not closed
     both_eyes: bool = True  # False: either eye closing counts (winks too)
     min_closed_frames: int = 1
-    min_closed_ms: float = 50.0  # a blink keeps the lids shut for at least ~50 ms
+    # A blink takes at least ~50 ms from the last open frame to the reopened one. Timed from
+    # open to open because a frame shows an instant: at 25–30 fps a fast blink is shut in one
+    # frame only (the demo clip's second blink), at 100 fps one closed frame is a flicker.
+    min_closed_ms: float = 50.0
     min_half_frames: int = 2
     max_unknown_frames: int = 2  # "can't tell" frames tolerated inside a closure
     long_closure_ms: float = 700.0  # still closed after this: report "eyes_closed" once
     # Time course (see the module text): what a blink looks like, and a laugh does not.
-    max_onset_ms: float = 250.0  # last open frame → closed (DEEP_CLOSED), at most
+    max_onset_ms: float = 250.0  # last open frame → near the closure's peak, at most
     min_open_before_ms: float = 100.0  # eyes seen open at least this long before closing
     max_blink_ms: float = 700.0  # shut longer than this is no blink (ZJU blinks: up to ~630)
     # A still photo has no next frame to confirm a reading, and a false "closed" costs a
@@ -127,7 +130,13 @@ class _Run:
     open_before_ms: float = 0.0  # how long the eyes were seen open before this run began
     onset_from: float | None = None  # capture time of the last open frame before it
     shut_until: float | None = None  # first frame after the last one at or above t_closed
-    deep_from: float | None = None  # first frame at or above DEEP_CLOSED
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (ts, value), the first few
+
+    def reached_peak(self) -> float | None:
+        """When the closure first came near its peak (PEAK_SHARE of it), among the first
+        samples; None when it got there later (a slow narrowing)."""
+        top = max((v for _, v in self.samples), default=0.0)
+        return next((ts for ts, v in self.samples if v >= PEAK_SHARE * top), None)
 
     def shut_ms(self, end_ts: float) -> float:
         """How long the lids were fully shut: the slow last part of a reopening (half
@@ -135,17 +144,19 @@ class _Run:
         return ((self.shut_until if self.shut_until is not None else end_ts) - self.start_ts) * 1e3
 
 
-# The onset is timed to this level, not to t_closed: the live thresholds sit low (0.15), and a
-# slow narrowing crosses them within a frame or two; a blink reaches 0.3+ within ~100 ms.
-DEEP_CLOSED = 0.3
+# The onset is timed to the closure's own peak, not to t_closed: the live thresholds sit low
+# (0.15) and a slow narrowing crosses them within a frame or two, while a blink comes near its
+# peak within ~100 ms of the last open frame. Only the first samples of a run are kept.
+PEAK_SHARE = 0.75
+ONSET_SAMPLES = 24
 
 
-def _fast_onset(run: _Run, settings: BlinkSettings, half: bool = False) -> bool:
+def _fast_onset(run: _Run, settings: BlinkSettings) -> bool:
     """Did this closure start like a blink: from eyes seen open, closing quickly?"""
     slack = 0.5  # ms: frame times are sums of 1/fps and do not add up exactly
     if run.onset_from is None or run.open_before_ms + slack < settings.min_open_before_ms:
         return False
-    reached = run.start_ts if half else run.deep_from
+    reached = run.reached_peak()
     if reached is None:
         return False
     return (reached - run.onset_from) * 1000.0 <= settings.max_onset_ms + slack
@@ -184,6 +195,7 @@ class BlinkStateMachine:
                 self._start(obs, value, EyeState.CLOSED)
                 self._run.open_before_ms = half.open_before_ms
                 self._run.onset_from = half.onset_from
+                self._run.samples = (half.samples + self._run.samples)[:ONSET_SAMPLES]
                 return events
             if value >= s.t_half:
                 self._extend(obs, value)
@@ -215,8 +227,7 @@ class BlinkStateMachine:
     def _start(self, obs: Observation, value: float, state: EyeState) -> None:
         self.state = state
         self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value)
-        if value >= max(DEEP_CLOSED, self.settings.t_closed):
-            self._run.deep_from = obs.ts
+        self._run.samples.append((obs.ts, value))
         if self._open_since is not None and self._last_open is not None:
             # The open streak lasted until this frame broke it.
             self._run.open_before_ms = (obs.ts - self._open_since) * 1000.0
@@ -229,8 +240,8 @@ class BlinkStateMachine:
         run.frames += 1
         run.peak = max(run.peak, value)
         run.unknown = 0
-        if value >= max(DEEP_CLOSED, self.settings.t_closed) and run.deep_from is None:
-            run.deep_from = obs.ts
+        if len(run.samples) < ONSET_SAMPLES:
+            run.samples.append((obs.ts, value))
         if value >= self.settings.t_closed:
             run.shut_until = None
         elif run.shut_until is None:
@@ -251,12 +262,14 @@ class BlinkStateMachine:
         assert run is not None
         self.state, self._run = EyeState.OPEN, None
         duration_ms = run.shut_ms(end_ts) if kind == "blink" else (end_ts - run.start_ts) * 1e3
-        fast = _fast_onset(run, s, half=kind == "half_blink")
+        fast = _fast_onset(run, s)
         if run.reported_long or not fast or duration_ms > s.max_blink_ms + 0.5:
             return []  # a slow narrowing (laugh, smile, glance down) or a long closure
         if kind == "half_blink":
             return [self._event(kind, end_ts, run)] if run.frames >= s.min_half_frames else []
-        long_enough = run.frames >= s.min_closed_frames and duration_ms + 0.5 >= s.min_closed_ms
+        assert run.onset_from is not None  # a fast onset has one
+        span_ms = (end_ts - run.onset_from) * 1000.0
+        long_enough = run.frames >= s.min_closed_frames and span_ms + 0.5 >= s.min_closed_ms
         return [self._event(kind, end_ts, run)] if long_enough else []
 
     def _event(self, kind: str, end_ts: float, run: _Run | None = None) -> BlinkEvent:
