@@ -214,3 +214,18 @@ def test_the_contact_sheet_marks_faces_links_originals_and_stays_compact(tmp_pat
     assert "1 closed" in marks and "1 open" in marks and len(marks) == 40
     assert link.startswith("file://") and Path(link[len("file://") :]).is_file()
     assert height < 3000, f"40 photos make a {height}-px page"
+
+
+def test_live_on_a_terminal_rings_and_colours_a_retake_and_a_hot_folder_has_its_line():
+    from eyespy_live.commands.live import Alert, hot_folder_line
+    from eyespy_live.live.run import Stats
+
+    retake = {"type": "shot", "verdict": "retake"}
+    assert Alert(enabled=True).line(retake, "shot A: RETAKE").startswith("\a\033[1;97;41m")
+    assert Alert(enabled=True).line({"type": "shot", "verdict": "keep"}, "x") == "\033[32mx\033[0m"
+    assert Alert(enabled=False).line(retake, "shot A: RETAKE") == "shot A: RETAKE"  # --quiet
+    stats = Stats()
+    assert hot_folder_line("/shoot", stats) == "watching /shoot · 0 shots · 0 retakes"
+    stats.shots, stats.retakes, stats.last_shot = 12, 2, ("IMG_0012.JPG", "keep")
+    line = hot_folder_line("/shoot", stats)
+    assert line == "watching /shoot · 12 shots · 2 retakes · last IMG_0012 keep"

@@ -230,3 +230,45 @@ def test_with_the_virtual_camera_the_session_tethers_and_eyespy_shoot_fires_it(
     assert shot is not None and shot["verdict"] == "retake"
     assert shot["source"] == "gphoto2:Nikon DSC D750"
     assert shot["file"] in {p.name for p in saved.iterdir()}  # saved in the session folder
+
+
+def test_space_in_the_page_fires_the_tethered_camera_and_its_photo_gets_a_banner(
+    tmp_path, endpoint, shared_data
+):
+    from browser import Browser
+
+    card = tmp_path / "card"
+    card.mkdir()
+    shutil.copyfile(shared_data / "photos" / "dryeye_pair" / "eyes_closed.jpg", card / "a.jpg")
+    env = {**os.environ, "VCAMERADIR": str(card)}
+    session = Running("--endpoint", endpoint, "--port", "0", "--no-sound", env=env)
+    browser = Browser()
+    try:
+        session.wait_for("ready: camera Nikon DSC D750")
+        url = session.wait_for("overlay http://").split("overlay ", 1)[1]
+        browser.open(url)
+        browser.wait_for("document.getElementById('status').textContent.includes('space: shutter')")
+        drawn = None
+        for _ in range(3):  # the first shot may go out before the page's server subscribed
+            browser.press("Space")
+            toast = browser.wait_for(
+                "!document.getElementById('toast').hidden && "
+                "document.getElementById('toast').textContent"
+            )
+            assert "shutter fired" in toast, toast
+            try:
+                drawn = browser.wait_for(
+                    "window.eyespy.drawn.length && window.eyespy.drawn[0]", timeout=15
+                )
+                break
+            except TimeoutError:
+                continue
+        word = browser.evaluate("document.querySelector('.banner .word').textContent")
+        session.process.send_signal(signal.SIGINT)
+        session.process.wait(30)
+    finally:
+        browser.close()
+        if session.process.poll() is None:
+            session.process.kill()
+    assert drawn is not None and drawn["verdict"] == "retake" and word == "RETAKE"
+    assert drawn["camera"] == "gphoto2:Nikon DSC D750" and drawn["file"].startswith("GPH_")

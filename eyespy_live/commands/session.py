@@ -129,10 +129,13 @@ def run(args: argparse.Namespace) -> int:
 
     tty = sys.stdout.isatty() and not args.quiet
     urls: list[str] = []
+    shown = ""  # the status line as last drawn
 
     def say(text: str) -> None:
+        nonlocal shown
         if tty:
             sys.stdout.write("\r\033[K")
+            shown = ""  # the status line goes below this one again
         print(f"eyespy session: {text}", flush=True)
 
     def overlay_line(line: str) -> None:
@@ -170,7 +173,6 @@ def run(args: argparse.Namespace) -> int:
     tally = Tally()
     subscriber = Subscriber(config.bus.endpoint)
     started = time.monotonic()
-    next_line = 0.0
     try:
         session.start()
         while not stop["asked"] and session.fatal is None:
@@ -184,10 +186,10 @@ def run(args: argparse.Namespace) -> int:
                         line = f"\a\033[1;97;41m{line}\033[0m"
                     say(line)
             session.poll()
-            now = time.monotonic()
-            if tty and now >= next_line:
-                next_line = now + 0.5
-                sys.stdout.write("\r\033[K" + status_line(chosen, tally, session, urls))
+            line = status_line(chosen, tally, session, urls)
+            if tty and line != shown:  # redrawn in place when something changed
+                shown = line
+                sys.stdout.write("\r\033[K" + line)
                 sys.stdout.flush()
     finally:
         codes = session.stop()
