@@ -30,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to serve on (default 127.0.0.1; --lan: 0.0.0.0)")
     parser.add_argument("--token", help="the link's token on the network (default: random)")
     parser.add_argument(
+        "--qr",
+        action="store_true",
+        help="with --lan, print the link's QR code even when stdout is not a terminal",
+    )
+    parser.add_argument(
         "--commands",
         metavar="ENDPOINT",
         help="the publisher's command socket for the shutter key (default: beside the first "
@@ -44,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_client_arguments(parser)
 
 
-def _announce(url: str, lan: bool, banner_s: float) -> None:
+def _announce(url: str, lan: bool, banner_s: float, qr: bool = False) -> None:
     from eyespy_live.alerts.web import network_addresses, qr_text
 
     if banner_s != 6.0:
@@ -60,7 +65,7 @@ def _announce(url: str, lan: bool, banner_s: float) -> None:
     code = qr_text(links[0])
     if code is None:
         print("eyespy overlay: (pip install segno to get a QR code for the tablet here)")
-    elif sys.stdout.isatty():
+    elif qr or sys.stdout.isatty():
         print(code, flush=True)
 
 
@@ -86,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return overlay.run(
             timeout_s=args.timeout,
-            ready=lambda url: _announce(url, not overlay.local, args.banner_seconds),
+            ready=lambda url: _announce(url, not overlay.local, args.banner_seconds, args.qr),
         )
     except WebOverlayError as exc:
         print(f"eyespy overlay: error: {exc}", file=sys.stderr)

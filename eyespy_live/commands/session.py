@@ -152,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
             overlay += ["--port", str(args.port)]
         if args.lan:
             overlay.append("--lan")
+            if tty:
+                overlay.append("--qr")  # the child's stdout is a pipe; the QR is for this one
         children.append(Child("overlay", eyespy_argv(*overlay), on_stdout=overlay_line))
     if not args.no_sound:
         sound = ["sound", "--endpoint", config.bus.endpoint]
