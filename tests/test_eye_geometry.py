@@ -194,3 +194,17 @@ def test_the_fusion_stage_runs_from_the_training_command(shared_data, tmp_path):
     assert model.features and 0.0 <= model.p_closed_raw(
         {"cnn": 0.5, "cnn_mesh": 0.5, "openness": 0.5, "gaze_down": 0.0, "yaw": 0.0}) <= 1.0
     assert json.loads((out / "eye_fusion_metrics.json").read_text())["fit"]["eyes"] > 0
+
+
+def test_cull_sorts_winks_and_squints_as_a_photographer_would():
+    from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, cull_verdict
+    from eyespy_live.events import FaceReport
+
+    wink = FaceReport(1, (0, 0, 90, 90), (0.02, 0.97), FaceState.WINK)
+    squint = FaceReport(2, (100, 0, 90, 90), (0.05, 0.08), FaceState.SQUINT, None, (0.4, 0.45))
+    verdict, reason, ids = cull_verdict([wink, squint])
+    assert verdict == CLOSED and ids == [1] and "wink" in reason
+    assert cull_verdict([wink, squint], wink="check")[0] == CHECK
+    assert cull_verdict([wink, squint], wink="keep")[0] == KEEP
+    verdict, reason, _ = cull_verdict([squint])
+    assert verdict == KEEP and "squinting: face 2" in reason

@@ -37,7 +37,7 @@ def cull_verdict(faces: list[FaceReport], wink: str = "retake") -> tuple[str, st
     shut = [f for f in faces if f.state in shut_states]
     if shut:
         names = ", ".join(
-            f"face {f.id}" + {FaceState.HALF: " half closed", FaceState.WINK: " winking"}.get(
+            f"face {f.id}" + {FaceState.HALF: " half closed", FaceState.WINK: " (wink)"}.get(
                 f.state, "")
             for f in shut
         )

@@ -445,6 +445,19 @@ def card_section(report: dict) -> str:
                   "`cull` says them; right = keep for open, closed for shut, not keep for a "
                   "wink; check counts as not right):", "",
                   format_photo_verdicts(report["photo_verdicts"]), ""]
+    cew = report.get("cew_test", {}).get("fusion (shipped)")
+    if cew:
+        met = "met" if cew["accuracy"] >= 0.98 else "**not met**"
+        lines += [f"Target per-eye accuracy ≥ 98 % on the CEW test split: {met} "
+                  f"({100 * cew['accuracy']:.2f} % with the fusion; the CNN alone "
+                  f"{100 * report['cew_test']['CNN alone']['accuracy']:.2f} %). A CNN retrained "
+                  "with ZJU's training people added (60 epochs, same layout) did not beat the "
+                  "shipped one on validation, so it was not shipped.", ""]
+    lines += ["Limits: the fusion is fitted where the CNN is mostly right, so it trusts the "
+              "CNN; the geometry mainly helps through its vetoes (a shut reading with wide-open "
+              "lids is can't tell) and under degraded light. Hard laughing squints (lids nearly "
+              "shut, iris barely visible) still read closed; the studio sets lose 7–12 % of "
+              "faces to the detector (tight CEW crops), counted as not right.", ""]
     lines.append(CARD_END)
     return "\n".join(lines)
 
