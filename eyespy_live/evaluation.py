@@ -1,7 +1,9 @@
 """Blink-level scoring against per-frame labels (pure; used by `eyespy evaluate`).
 
 A labelled blink is a run of 1s. A detected blink is correct when its closed frames overlap
-a labelled run that no earlier detection has claimed.
+a labelled run that no earlier detection has claimed (strict), or come within `tolerance`
+frames of one (tolerant). Labels come as per-frame 0/1 files or Eyeblink8 / ZJU `.tag` files;
+`tag_labels` maps a tag's frames onto the frames a decoder actually returns.
 """
 
 from __future__ import annotations
@@ -48,8 +50,13 @@ def runs_of_ones(labels: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def score_blinks(
-    detected: Sequence[tuple[int, int]], labelled: Sequence[tuple[int, int]]
+    detected: Sequence[tuple[int, int]],
+    labelled: Sequence[tuple[int, int]],
+    tolerance: int = 0,
 ) -> BlinkScore:
+    """Match detections to labelled runs; `tolerance` widens each run by that many frames
+    each way (labels that drift by a few frames, e.g. re-aligned ZJU clips)."""
+    labelled = [(a - tolerance, b + tolerance) for a, b in labelled]
     claimed: set[int] = set()
     tp = fp = 0
     for first, last in sorted(detected):
@@ -184,3 +191,26 @@ def read_tag(path: Path) -> TagFile:
     if not frames:
         raise TagError(f"{path}: no annotated frames (is this an Eyeblink8 .tag file?)")
     return TagFile(frames, header)
+
+
+def tag_labels(
+    tag: TagFile,
+    slots: Sequence[int],
+    n_slots: int,
+    n_annotated: int | None = None,
+    offset: int = 0,
+) -> list[int]:
+    """1 (inside a labelled blink) / 0 for each decoded frame.
+
+    `slots[k]` is decoded frame k's position among the container's `n_slots` frame slots
+    (null frames skipped by the decoder leave gaps). The annotator's `n_annotated` frames
+    are taken as spread evenly over those slots — what the ZJU clips show (train/zju.py);
+    for a file without dropped frames it is the identity.
+    """
+    n_annotated = n_annotated or tag.last_frame + 1
+    ratio = n_annotated / max(1, n_slots)
+    labels = []
+    for slot in slots:
+        frame = tag.frames.get(int(round(slot * ratio)) + offset)
+        labels.append(int(frame is not None and frame.in_blink))
+    return labels

@@ -1,6 +1,6 @@
 """Blink-level scoring: a detection counts when it overlaps an unclaimed labelled run."""
 
-from eyespy_live.evaluation import read_labels, runs_of_ones, score_blinks
+from eyespy_live.evaluation import read_labels, read_tag, runs_of_ones, score_blinks, tag_labels
 
 
 def test_runs_of_ones_include_runs_at_both_ends():
@@ -26,3 +26,44 @@ def test_label_files_one_per_line_or_comma_separated(tmp_path):
     b = tmp_path / "b.csv"
     b.write_text("0,1,1,0\n")
     assert read_labels(a) == read_labels(b) == [0, 1, 1, 0]
+
+
+def test_a_tolerance_lets_a_detection_a_few_frames_off_count():
+    labelled = [(10, 12)]
+    assert score_blinks([(14, 15)], labelled).true_positives == 0
+    tolerant = score_blinks([(14, 15)], labelled, tolerance=2)
+    assert (tolerant.true_positives, tolerant.false_positives) == (1, 0)
+    assert score_blinks([(16, 17)], labelled, tolerance=2).false_positives == 1
+
+
+def test_tag_labels_map_frame_slots_onto_the_annotators_frames(tmp_path):
+    lines = ["#start"] + [f"{i}:{0 if 4 <= i <= 5 else -1}:X:X:X:X:X" for i in range(10)]
+    path = tmp_path / "c.tag"
+    path.write_text("\n".join(lines) + "\n#end\n")
+    tag = read_tag(path)
+    # No dropped frames: the identity.
+    assert tag_labels(tag, list(range(10)), 10) == [0, 0, 0, 0, 1, 1, 0, 0, 0, 0]
+    # Decoded frames at slots 0, 2, 4 ... of 20 slots, 10 annotated frames spread over them.
+    assert tag_labels(tag, list(range(0, 20, 2)), 20, 10) == [0, 0, 0, 0, 1, 1, 0, 0, 0, 0]
+
+
+def test_evaluate_reads_a_zju_tag_and_reports_strict_and_tolerant(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import needs
+
+    from eyespy_live.sources.video import frame_slots
+
+    clip = needs.shared_data("video", "zju", "000011M_UNN.avi")
+    slots, n_slots = frame_slots(clip)
+    assert len(slots) < n_slots and slots == sorted(set(slots))
+    out = subprocess.run(
+        [sys.executable, "-m", "eyespy_live", "evaluate", str(clip), "--json", "--tolerance", "2"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout.strip().splitlines()[-1]
+    result = json.loads(out)
+    assert result["labelled"] == 1 and result["frames"] == len(slots)
+    assert {"f1", "f1_tolerant", "tolerance"} <= set(result)
+    assert result["true_positives_tolerant"] >= result["true_positives"]

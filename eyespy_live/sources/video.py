@@ -88,3 +88,22 @@ class DemoSource(VideoSource):
     @property
     def id(self) -> str:
         return "demo"
+
+
+def frame_slots(path: str | Path) -> tuple[list[int], int]:
+    """Each decodable frame's slot in the container, and the number of slots.
+
+    Old AVIs hold null (dropped) frames that OpenCV skips, so the k-th frame read is not
+    the k-th frame slot; label files counted in slots need this to line up.
+    """
+    capture = cv2.VideoCapture(str(path))
+    try:
+        fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        slots: list[int] = []
+        while capture.grab():
+            slot = int(round(capture.get(cv2.CAP_PROP_POS_MSEC) * fps / 1000.0))
+            slots.append(max(slot, slots[-1] + 1) if slots else max(0, slot))
+    finally:
+        capture.release()
+    return slots, max(total, slots[-1] + 1 if slots else 0)
