@@ -1,0 +1,82 @@
+"""Real footage, labelled by hand (tests/labels/*.json): no false blinks from a moving head,
+people talking, looking down or sideways, or an audience laughing; real blinks still found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import needs
+import pytest
+
+from eyespy_live.config import Config
+from eyespy_live.live.run import LiveRun
+from eyespy_live.sources.video import VideoSource
+
+LABELS = Path(__file__).parent / "labels"
+TOLERANCE = 2  # frames
+
+
+def live_events(video: Path) -> list[dict]:
+    """Every blink-topic event of a default live run over the video, with the face's centre."""
+    events: list[dict] = []
+
+    def emit(event_type, body, **_):
+        if event_type == "blink":
+            x, _, w, _ = body["face"]["box"]
+            events.append({**body["blink"], "centre_x": x + w / 2})
+
+    run = LiveRun(Config(), emit)
+    for frame in VideoSource(video).frames():
+        run.process(frame)
+    return events
+
+
+def labelled(name: str) -> tuple[dict, list[dict]]:
+    spec = json.loads((LABELS / f"{name}.json").read_text())
+    return spec, live_events(needs.shared_data(spec["video"]))
+
+
+def face_of(spec: dict, event: dict) -> dict:
+    faces = [f for f in spec["faces"] if f["centre_x"][0] <= event["centre_x"] <= f["centre_x"][1]]
+    assert faces, f"an event on a face nobody labelled: {event}"
+    return faces[0]
+
+
+def matches(event: dict, blinks: list[list[int]]) -> bool:
+    return any(
+        event["first_frame"] <= b + TOLERANCE and event["last_frame"] >= a - TOLERANCE
+        for a, b in blinks
+    )
+
+
+def test_the_moving_singer_and_the_laughing_audience_give_no_event():
+    _, events = labelled("hamilton_clip")
+    assert events == []
+
+
+def test_two_people_talking_give_no_false_blink():
+    spec, events = labelled("talking_two_faces")
+    for event in events:
+        if event["kind"] in ("blink", "half_blink"):
+            assert matches(event, face_of(spec, event)["blinks"]), event
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a man looking down for seconds: the CNN reads 1.00 and the mesh's lid openness "
+    "0.0-0.07, and the glance starts within a frame, so the time course cannot tell it from "
+    "eyes kept shut; needs the iris below the lid (issue 14, eye geometry)",
+)
+def test_looking_down_gives_no_eyes_closed():
+    _, events = labelled("talking_two_faces")
+    assert [e for e in events if e["kind"] == "eyes_closed"] == []
+
+
+def test_a_talking_face_blinks_are_all_found_and_nothing_else():
+    spec, events = labelled("talking_one_face")
+    blinks = spec["faces"][0]["blinks"]
+    found = [e for e in events if e["kind"] == "blink"]
+    assert all(matches(e, blinks) for e in found), found
+    assert sum(any(matches(e, [b]) for e in found) for b in blinks) >= len(blinks) - 1
+    assert [e for e in events if e["kind"] == "eyes_closed"] == []
