@@ -13,17 +13,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from eyespy_live.cull.verdict import UNREADABLE, cull_verdict
-from eyespy_live.decision.blink import BlinkSettings, EyeState
-from eyespy_live.decision.shot import analyze_loaded_photo, eye_factor
-from eyespy_live.events import FaceReport
+from eyespy_live.cull.verdict import UNREADABLE, VERDICT_NAMES
+from eyespy_live.decision.blink import BlinkSettings
+from eyespy_live.decision.shot import (  # noqa: F401 - judgeable: re-exported
+    MIN_FACE_PX,
+    analyze_loaded_photo,
+    eye_factor,
+    judgeable,
+)
 from eyespy_live.files import write_atomic
 from eyespy_live.photos.load import LoadedPhoto, PhotoError, load, open_photo
 from eyespy_live.vision.eyestate import EyeStateModel
@@ -34,7 +38,6 @@ log = logging.getLogger(__name__)
 THUMB_SIDE = 360
 CROP_SIDE = 240
 SHARP_BAND_PX = 96  # the eye band is resized to this width before measuring sharpness
-MIN_FACE_PX = 40  # narrower faces (photo pixels) are "check", not judged
 
 
 @dataclass
@@ -78,8 +81,10 @@ def _analyze(engine: Engine, path: Path, relpath: str) -> dict[str, Any]:
     verdict = analyze_loaded_photo(
         loaded, engine.detector, engine.model, engine.settings, engine.min_face_score
     )
-    faces = [judgeable(face) for face in verdict.faces]
-    name, reason, attention = cull_verdict(faces, getattr(engine.model, "wink", "retake"))
+    # The verdict the tether and the hot folder publish for this file (decision.shot), under
+    # cull's folder name: never decided again here.
+    faces = verdict.faces
+    name, reason, attention = VERDICT_NAMES[verdict.verdict], verdict.reason, verdict.attention
     face_records = []
     for face in faces:
         entry = face.to_json()
@@ -102,19 +107,6 @@ def _analyze(engine: Engine, path: Path, relpath: str) -> dict[str, Any]:
             # An output problem (a full disk), not a verdict on the photo: the parent decides.
             result["media_error"] = [exc.errno or 0, exc.strerror or str(exc)]
     return result
-
-
-def judgeable(face: FaceReport) -> FaceReport:
-    """A face this small in the photo itself is "can't tell", whatever the model said.
-
-    Below ~40 px the eyes are a few pixels each; the model's readings there are mostly
-    half-closed noise (seen on crowd photos), and a wrong "eyes closed" costs a keeper.
-    """
-    width = face.box[2]
-    if width >= MIN_FACE_PX or face.state == EyeState.UNKNOWN.value:
-        return face
-    reason = f"face too small to judge ({width} px wide)"
-    return replace(face, p_closed=None, state=EyeState.UNKNOWN.value, reason=reason)
 
 
 def _sharpness(loaded: LoadedPhoto, box: tuple[int, int, int, int]) -> float | None:

@@ -7,7 +7,7 @@ the same file always gets the same answer.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,29 +34,72 @@ class PhotoVerdict:
     verdict: str  # "keep" | "retake" | "check"
     faces: list[FaceReport]
     reason: str  # one line a person can read
+    attention: list[int] = field(default_factory=list)  # ids of the faces to look at
+
+
+# A face narrower than this in the photo itself is "can't tell", whatever the model said.
+MIN_FACE_PX = 40
+# One eye this sure open and the other this sure closed: a wink or a misread, never "keep".
+DISAGREE_OPEN, DISAGREE_CLOSED = 0.25, 0.75
+
+
+def judgeable(face: FaceReport) -> FaceReport:
+    """A face this small in the photo itself is "can't tell", whatever the model said.
+
+    Below ~40 px the eyes are a few pixels each; the model's readings there are mostly
+    half-closed noise (seen on crowd photos), and a wrong "eyes closed" costs a keeper.
+    """
+    width = face.box[2]
+    if width >= MIN_FACE_PX or face.state == FaceState.UNKNOWN:
+        return face
+    reason = f"face too small to judge ({width} px wide)"
+    return replace(face, p_closed=None, state=FaceState.UNKNOWN, reason=reason)
+
+
+def disagreeing_eyes(face: FaceReport) -> bool:
+    if face.p_closed is None:
+        return False
+    low, high = sorted(face.p_closed)
+    return low <= DISAGREE_OPEN and high >= DISAGREE_CLOSED
 
 
 def photo_verdict(faces: list[FaceReport], wink: str = "retake") -> PhotoVerdict:
-    """Keep when every face has open eyes (a squint is open); retake when any is closed or
-    half closed, or winks (`wink`: "retake", "check" or "keep"); check when any can't tell."""
+    """The one verdict on a photo, whichever way it arrived (tether, hot folder, cull).
+
+    Retake when any face is closed or half closed, or winks (`wink`: "retake", "check" or
+    "keep"); check when any face can't be told (too small, turned, hidden), winks under
+    "check", or has one eye clearly open and the other clearly shut (a wink or a misread);
+    keep otherwise (a squint is open, and named). Faces too small to judge become can't-tell.
+    """
+    faces = [judgeable(f) for f in faces]
     if not faces:
         return PhotoVerdict("check", faces, "no face found")
-    shut = [FaceState.CLOSED, FaceState.HALF] + ([FaceState.WINK] if wink == "retake" else [])
-    closed = [f for f in faces if f.state in shut]
-    if closed:
-        ids = ", ".join(f"face {f.id} ({f.state})" for f in closed)
-        return PhotoVerdict("retake", faces, f"eyes closed: {ids}")
+    shut_states = (FaceState.CLOSED, FaceState.HALF) + (
+        (FaceState.WINK,) if wink == "retake" else ()
+    )
+    shut = [f for f in faces if f.state in shut_states]
+    if shut:
+        names = ", ".join(
+            f"face {f.id}"
+            + {FaceState.HALF: " half closed", FaceState.WINK: " (wink)"}.get(f.state, "")
+            for f in shut
+        )
+        reason = f"eyes closed: {names} of {len(faces)}"
+        return PhotoVerdict("retake", faces, reason, [f.id for f in shut])
     unknown = [f for f in faces if f.state == FaceState.UNKNOWN]
     winks = [f for f in faces if f.state == FaceState.WINK and wink == "check"]
-    if unknown or winks:
-        why = [f"face {f.id}: {f.reason}" for f in unknown]
+    odd = [f for f in faces if f.state == FaceState.OPEN and disagreeing_eyes(f)]
+    if unknown or odd or winks:
+        why = [f"face {f.id}: {f.reason or 'unreadable eyes'}" for f in unknown]
         why += [f"face {f.id}: wink" for f in winks]
-        return PhotoVerdict("check", faces, "can't tell: " + ", ".join(why))
-    squints = [f for f in faces if f.state == FaceState.SQUINT]
+        why += [f"face {f.id}: one eye open, one closed (wink or misread)" for f in odd]
+        ids = [f.id for f in unknown + winks + odd]
+        return PhotoVerdict("check", faces, "can't tell: " + "; ".join(why), ids)
+    squints = [f.id for f in faces if f.state == FaceState.SQUINT]
+    reason = "all eyes open" if len(faces) > 1 else "eyes open"
     if squints:
-        ids = ", ".join(f"face {f.id}" for f in squints)
-        return PhotoVerdict("keep", faces, f"all eyes open (squinting: {ids})")
-    return PhotoVerdict("keep", faces, "all eyes open")
+        reason += " (squinting: " + ", ".join(f"face {i}" for i in squints) + ")"
+    return PhotoVerdict("keep", faces, reason, squints)
 
 
 def _wink_policy(model: EyeStateModel | EyeJudge) -> str:
