@@ -22,17 +22,15 @@ from eyespy_live.bus.pubsub import Subscriber
 from eyespy_live.config import Config
 from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.base import SourceError
-from eyespy_live.sources.gphoto import (
+from eyespy_live.sources.camera import (
     Camera,
     CameraBusy,
     CameraEvent,
     CameraLost,
     CameraMissing,
-    GphotoSource,
     explain,
-    pair_shots,
-    save_copy,
 )
+from eyespy_live.sources.gphoto import GphotoSource, pair_shots, save_copy
 
 HERE = Path(__file__).parent
 

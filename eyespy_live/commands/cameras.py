@@ -38,7 +38,7 @@ def gphoto2_cameras() -> tuple[list[dict[str, str]], str | None]:
     """(cameras, problem): the cameras libgphoto2 sees, or why it could not look."""
     try:
         from eyespy_live.sources.base import SourceError
-        from eyespy_live.sources.gphoto import list_cameras
+        from eyespy_live.sources.camera import list_cameras
 
         try:
             cameras = list_cameras()

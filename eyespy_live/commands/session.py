@@ -53,7 +53,7 @@ def pick_source(args: argparse.Namespace) -> tuple[str, str]:
         return "demo", "the demo clip"
     if args.source:
         return args.source, args.source
-    from eyespy_live.sources.gphoto import list_cameras
+    from eyespy_live.sources.camera import list_cameras
 
     try:
         cameras = list_cameras()

@@ -208,7 +208,7 @@ for _label, _file in (
 @check("USB camera", _source_is("gphoto2"))
 def gphoto2_camera(ctx: Context) -> Result:
     from eyespy_live.sources.base import SourceError
-    from eyespy_live.sources.gphoto import list_cameras
+    from eyespy_live.sources.camera import list_cameras
 
     try:
         cameras = list_cameras()
