@@ -194,3 +194,19 @@ def test_a_closure_longer_than_a_blink_that_reopens_early_is_no_blink():
     settings = BlinkSettings(max_blink_ms=300, long_closure_ms=2000)
     _, events = feed([0.02] * 10 + [0.95] * 15 + [0.02] * 5, settings)
     assert events == []
+
+
+def test_a_cant_tell_frame_just_before_a_blink_keeps_the_eyes_seen_open():
+    _, events = feed([0.02] * 8 + [None, 0.14, 0.98, 0.98, 0.22, 0.04] + [0.02] * 5, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+    _, events = feed([0.02] * 8 + [None] * 3 + [0.98, 0.98, 0.04] + [0.02] * 5, DEFAULTS)
+    assert events == []  # eyes unseen too long: not "seen open" before the closure
+
+
+def test_one_eye_shut_and_the_other_open_is_no_half_blink():
+    one_sided = [(0.02, 0.02)] * 8 + [(0.92, 0.01)] * 3 + [(0.02, 0.02)] * 5
+    _, events = feed(one_sided, DEFAULTS)
+    assert events == []
+    both = [(0.02, 0.02)] * 8 + [(0.1, 0.12)] * 3 + [(0.02, 0.02)] * 5
+    _, events = feed(both, DEFAULTS)
+    assert [e.kind for e in events] == ["half_blink"]

@@ -131,6 +131,7 @@ class _Run:
     onset_from: float | None = None  # capture time of the last open frame before it
     shut_until: float | None = None  # first frame after the last one at or above t_closed
     samples: list[tuple[float, float]] = field(default_factory=list)  # (ts, value), the first few
+    one_sided: bool = False  # a half-closed frame had one eye open: no half blink
 
     def reached_peak(self) -> float | None:
         """When the closure first came near its peak (PEAK_SHARE of it), among the first
@@ -170,12 +171,16 @@ class BlinkStateMachine:
     _reopening: bool = False
     _open_since: float | None = None  # first frame of the current clearly-open streak
     _last_open: float | None = None  # the latest clearly-open frame
+    _open_gap: int = 0  # can't-tell frames since it
 
     def update(self, obs: Observation) -> list[BlinkEvent]:
         s = self.settings
         if obs.p_closed is None:
-            return self._unknown()
+            return self._unknown(obs.ts)
         value = combined_closed(obs.p_closed, s.both_eyes)
+        # Half closed means both lids part way down: one eye shut and the other wide open
+        # (a hand, a reflection, a wink) is not a half blink, whatever the combined value.
+        half_ok = not s.both_eyes or min(obs.p_closed) >= s.t_half
         events: list[BlinkEvent] = []
         if self.state is EyeState.CLOSED:
             assert self._run is not None
@@ -199,6 +204,7 @@ class BlinkStateMachine:
                 return events
             if value >= s.t_half:
                 self._extend(obs, value)
+                self._run.one_sided = self._run.one_sided or not half_ok
                 return events
             events.extend(self._close_run(obs.ts, "half_blink"))
         # Eyes open (or just reopened): look for the start of a new closure. Lids still on
@@ -207,9 +213,12 @@ class BlinkStateMachine:
             self._start(obs, value, EyeState.CLOSED)
         elif value >= s.t_half and not self._reopening:
             self._start(obs, value, EyeState.HALF)
+            assert self._run is not None
+            self._run.one_sided = not half_ok
         else:
             self.state, self._run = EyeState.OPEN, None
             self._reopening = self._reopening and value >= s.t_half
+        self._open_gap = 0
         if value < s.t_half:
             if self._open_since is None:
                 self._open_since = obs.ts
@@ -222,6 +231,7 @@ class BlinkStateMachine:
         """The face left: drop any closure in progress (nobody saw the eyes reopen)."""
         self.state, self._run, self._reopening = EyeState.OPEN, None, False
         self._open_since = self._last_open = None
+        self._open_gap = 0
         return []
 
     def _start(self, obs: Observation, value: float, state: EyeState) -> None:
@@ -247,14 +257,18 @@ class BlinkStateMachine:
         elif run.shut_until is None:
             run.shut_until = obs.ts
 
-    def _unknown(self) -> list[BlinkEvent]:
+    def _unknown(self, ts: float) -> list[BlinkEvent]:
         if self._run is not None:
             self._run.unknown += 1
             if self._run.unknown > self.settings.max_unknown_frames:
                 self.state, self._run = EyeState.OPEN, None
-        elif self._open_since is not None and self._last_open is not None:
-            # Eyes not seen: an open streak broken by a gap is not "seen open" any more.
-            self._open_since = None
+        elif self._open_since is not None:
+            # Eyes not seen for a frame or two (a can't-tell veto) keep an open streak that
+            # was already long enough on its own; a short one or a longer gap does not.
+            self._open_gap += 1
+            steady = (ts - self._open_since) * 1000.0 + 0.5 >= self.settings.min_open_before_ms
+            if not steady or self._open_gap > self.settings.max_unknown_frames:
+                self._open_since = None
         return []
 
     def _close_run(self, end_ts: float, kind: str) -> list[BlinkEvent]:
@@ -266,7 +280,8 @@ class BlinkStateMachine:
         if run.reported_long or not fast or duration_ms > s.max_blink_ms + 0.5:
             return []  # a slow narrowing (laugh, smile, glance down) or a long closure
         if kind == "half_blink":
-            return [self._event(kind, end_ts, run)] if run.frames >= s.min_half_frames else []
+            real = run.frames >= s.min_half_frames and not run.one_sided
+            return [self._event(kind, end_ts, run)] if real else []
         assert run.onset_from is not None  # a fast onset has one
         span_ms = (end_ts - run.onset_from) * 1000.0
         long_enough = run.frames >= s.min_closed_frames and span_ms + 0.5 >= s.min_closed_ms
