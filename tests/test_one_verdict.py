@@ -10,7 +10,7 @@ import pytest
 
 from eyespy_live.config import Config
 from eyespy_live.cull.analyze import analyze_file
-from eyespy_live.cull.run import _build_engine as build_engine
+from eyespy_live.cull.workers import build_engine
 from eyespy_live.decision.shot import analyze_photo_file
 from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.folder import FolderSource
