@@ -78,7 +78,7 @@ class Publisher:
             where = "reach" if connect else "bind to"
             raise EndpointError(
                 f"{endpoint} is reachable from the network; {where} 127.0.0.1 or ipc://, "
-                "or set allow_remote = true in the [bus] config (see README: remote subscribers)"
+                "or set allow_remote = true in the [bus] config (see docs/security.md)"
             )
         self.endpoint = endpoint
         self.instance = uuid.uuid4().hex[:12]

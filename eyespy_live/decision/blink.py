@@ -31,7 +31,7 @@ class EyeState(StrEnum):
 
 @dataclass(frozen=True)
 class BlinkSettings:
-    # Defaults chosen with `eyespy evaluate` on labelled webcam video (README: blink accuracy).
+    # Defaults chosen with `eyespy evaluate` on labelled webcam video (docs/configuration.md).
     t_closed: float = 0.15  # enter "closed" at or above this
     t_open: float = 0.09  # leave "closed" below this (hysteresis)
     t_half: float = 0.07  # "half closed" at or above this when not closed

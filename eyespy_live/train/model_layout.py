@@ -3,7 +3,7 @@
 # Stages: 3×3 conv + batch-norm + ReLU of the given widths with 2×2 max-pools ("p"), global
 # average pooling, one sigmoid unit. Only 8 channels at full 24×24 resolution: int8 kernels
 # are slow on a 1-channel input, and that first conv was most of the time at 16 channels.
-# Chosen within ≤50 µs per eye in int8 on one core (README: model; the card lists the
+# Chosen within ≤50 µs per eye in int8 on one core (docs/model.md; the card lists the
 # layouts tried). "s" (space-to-depth) and "dN" (depthwise-separable) stages are available.
 DEFAULT_LAYOUT: tuple = (8, "p", 16, "p", 32, "p", 64)
 DEFAULT_EPOCHS = 100
