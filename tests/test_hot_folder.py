@@ -2,56 +2,19 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from hot_folder_watch import Watcher, dryeye_photos
 
-from eyespy_live.sources import open_source
 from eyespy_live.sources.folder import FolderSource
-
-
-class Watcher:
-    """Runs a watching FolderSource in a thread and collects what it yields."""
-
-    def __init__(self, folder: Path, **options):
-        self.source = open_source(f"folder:{folder}", watch=True, **options)
-        self.frames: queue.Queue = queue.Queue()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        for frame in self.source.frames():
-            self.frames.put(frame)
-
-    def next(self, timeout: float = 15.0):
-        return self.frames.get(timeout=timeout)
-
-    def names_within(self, seconds: float) -> list[str]:
-        """Everything yielded within `seconds` (used to show that nothing more comes)."""
-        names, end = [], time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            try:
-                names.append(self.frames.get(timeout=left).name)
-            except queue.Empty:
-                break
-        return names
-
-    def stop(self) -> None:
-        self.source.close()
-        self.thread.join(timeout=5)
-        assert not self.thread.is_alive()
 
 
 @pytest.fixture
 def photos(shared_data: Path) -> dict[str, bytes]:
-    pair = shared_data / "photos" / "dryeye_pair"
-    return {
-        "open": (pair / "eyes_open.jpg").read_bytes(),
-        "closed": (pair / "eyes_closed.jpg").read_bytes(),
-    }
+    return dryeye_photos(shared_data)
 
 
 def write_slowly(path: Path, data: bytes, pieces: int = 6, pause: float = 0.15) -> None:

@@ -10,67 +10,22 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import shutil
-import threading
 import time
 from pathlib import Path
 
 import cv2
 import pytest
+from hot_folder_watch import Watcher, dryeye_photos
 
 from eyespy_live.photos.load import decode_photo
-from eyespy_live.sources import open_source
 
 pytestmark = pytest.mark.timeout(120)
 
 
-class Watcher:
-    """A watching FolderSource in a thread; what it yields goes into a queue."""
-
-    def __init__(self, folder: Path, **options):
-        self.source = open_source(f"folder:{folder}", watch=True, **options)
-        self.frames: queue.Queue = queue.Queue()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        for frame in self.source.frames():
-            self.frames.put(frame)
-
-    def names_within(self, seconds: float, stop_after: int | None = None) -> list[str]:
-        names, end = [], time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            try:
-                names.append(self.frames.get(timeout=left).name)
-            except queue.Empty:
-                break
-            if stop_after is not None and len(names) >= stop_after:
-                break
-        return names
-
-    def frames_within(self, seconds: float, count: int) -> list:
-        found, end = [], time.monotonic() + seconds
-        while len(found) < count and (left := end - time.monotonic()) > 0:
-            try:
-                found.append(self.frames.get(timeout=left))
-            except queue.Empty:
-                break
-        return found
-
-    def stop(self) -> None:
-        self.source.close()
-        self.thread.join(timeout=5)
-        assert not self.thread.is_alive()
-
-
 @pytest.fixture
 def photos(shared_data: Path) -> dict[str, bytes]:
-    pair = shared_data / "photos" / "dryeye_pair"
-    return {
-        "open": (pair / "eyes_open.jpg").read_bytes(),
-        "closed": (pair / "eyes_closed.jpg").read_bytes(),
-    }
+    return dryeye_photos(shared_data)
 
 
 @pytest.fixture
