@@ -175,3 +175,19 @@ def test_a_small_face_in_a_big_photo_is_read_from_a_finer_decode(pair: Path, vis
     assert photo.scale.factor == 4
     # Besides the one 1/4 decode, the eyes were read from one finer grayscale decode.
     assert set(photo._gray) - {4} in ({1}, {2})
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".pgm", ".png"])
+def test_small_grayscale_studio_portraits_in_classic_formats_are_judged(
+    pair: Path, tmp_path: Path, vision, suffix: str
+):
+    """Face collections and scanners store portraits as GIF or PGM, gray and small."""
+    for name, expected in (("eyes_open.jpg", "keep"), ("eyes_closed.jpg", "retake")):
+        gray = cv2.cvtColor(cv2.imread(str(pair / name)), cv2.COLOR_BGR2GRAY)
+        small = cv2.resize(gray, (480, 320), interpolation=cv2.INTER_AREA)
+        image = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR) if suffix == ".gif" else small
+        ok, data = cv2.imencode(suffix, image)
+        assert ok
+        path = tmp_path / f"{Path(name).stem}{suffix}"
+        path.write_bytes(data.tobytes())
+        assert analyze_photo_file(path, *vision).verdict == expected, path.name

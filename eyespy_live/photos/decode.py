@@ -26,7 +26,11 @@ from eyespy_live.photos.jpeg import JpegInfo, apply_orientation, jpeg_info, orie
 from eyespy_live.photos.raw import RAW_SUFFIXES, embedded_previews
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
-OTHER_IMAGE_SUFFIXES = frozenset({".png", ".tif", ".tiff", ".webp", ".bmp"})
+# GIF and the netpbm family (PGM/PPM) are how classic face collections and some scanners
+# store portraits; OpenCV decodes them (a GIF's first frame).
+OTHER_IMAGE_SUFFIXES = frozenset(
+    {".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".pgm", ".ppm", ".pnm"}
+)
 PHOTO_SUFFIXES = JPEG_SUFFIXES | RAW_SUFFIXES | OTHER_IMAGE_SUFFIXES
 
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4}
@@ -243,6 +247,8 @@ def _looks_like_image(data: bytes) -> bool:
         or data[:4] in (b"II*\x00", b"MM\x00*")
         or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
         or data[:2] == b"BM"
+        or data[:6] in (b"GIF87a", b"GIF89a")
+        or data[:2] in (b"P5", b"P6")
     )
 
 
