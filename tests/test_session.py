@@ -272,3 +272,21 @@ def test_space_in_the_page_fires_the_tethered_camera_and_its_photo_gets_a_banner
             session.process.kill()
     assert drawn is not None and drawn["verdict"] == "retake" and word == "RETAKE"
     assert drawn["camera"] == "gphoto2:Nikon DSC D750" and drawn["file"].startswith("GPH_")
+
+
+def test_a_publisher_that_cannot_start_ends_the_session_with_its_own_line(tmp_path, endpoint):
+    from eyespy_live.bus.pubsub import Publisher
+
+    taken = Publisher(endpoint)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "eyespy_live", "session", str(tmp_path), "--endpoint",
+             endpoint, "--no-overlay", "--no-sound"],
+            capture_output=True, text=True, timeout=90, env=no_camera_env(),
+        )  # fmt: skip
+    finally:
+        taken.close()
+    assert result.returncode == 2, result.stdout + result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("eyespy session: error: publisher: ") and "--endpoint" in error
+    assert "ended after" in result.stdout and "Traceback" not in result.stderr
