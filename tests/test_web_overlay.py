@@ -334,3 +334,42 @@ def test_several_cameras_get_one_banner_each_latest_on_top_and_named(endpoint, b
     assert kept == ["left"]  # a good shot clears its own camera's banner only
     assert "webcam left · 30.0 fps" in footer and "WEBCAM right DISCONNECTED" in footer
     assert "relay" not in footer
+
+
+def test_the_live_view_shows_with_face_boxes_and_blinks_flash(endpoint, browser):
+    """The demo clip at its own pace: previews with the tracked face boxed, and its blinks."""
+    live = subprocess.Popen(
+        [sys.executable, "-m", "eyespy_live", "live", "--demo", "--endpoint", endpoint,
+         "--set", "bus.preview_fps=5", "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    overlay, url = start_overlay(endpoint)
+    # Counts canvas pixels in a face-state colour (the boxes), read back from the page.
+    boxed = """(() => { const c = document.getElementById('preview');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+        if ((Math.abs(r - 90) < 8 && Math.abs(g - 200) < 8 && Math.abs(b - 90) < 8) ||
+            (Math.abs(r - 255) < 8 && Math.abs(g - 60) < 8 && Math.abs(b - 60) < 8)) n++;
+      }
+      return n; })()"""
+    try:
+        browser.open(url)
+        browser.wait_for("!document.getElementById('preview').hidden", timeout=60)
+        size = browser.evaluate("[document.getElementById('preview').width,"
+                                " document.getElementById('preview').height]")  # fmt: skip
+        pixels = browser.wait_for(boxed, timeout=30)
+        flash = browser.wait_for(
+            "!document.getElementById('flash').hidden && "
+            "document.getElementById('flash-text').textContent",
+            timeout=60,
+        )
+        footer = browser.evaluate("document.getElementById('status').textContent")
+    finally:
+        stop(overlay)
+        stop(live)
+    assert size[0] > 0 and size[1] > 0
+    assert pixels > 50, "no face box drawn on the preview"
+    assert "BLINK" in flash and "face" in flash
+    assert "demo clip" in footer

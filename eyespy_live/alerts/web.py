@@ -104,7 +104,6 @@ class WebOverlay:
         command_endpoint: str | None = None,
         socket_options: Iterable[tuple[int, Any]] = (),
         stale_s: float = 12.0,
-        say: Callable[[str], None] | None = None,
     ):
         self.endpoint = endpoint
         self.host, self.port = host, port
@@ -114,11 +113,11 @@ class WebOverlay:
         self.command_endpoint = command_endpoint
         self.socket_options = list(socket_options)
         self.stale_s = stale_s
-        self.say = say or (lambda text: print(text, flush=True))
         self.clients: set[Client] = set()
         self.snapshot = Snapshot()
         self.last_message: float | None = None
-        self.seq = None
+        self.seq = None  # the subscriber's per-camera accounts (bus.streams.StreamTracker)
+        self.endpoint_text = endpoint if isinstance(endpoint, str) else ", ".join(endpoint)
         self._stop_thread = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
@@ -162,7 +161,7 @@ class WebOverlay:
         return json.dumps(
             {
                 "t": "bus",
-                "endpoint": getattr(self, "endpoint_text", str(self.endpoint)),
+                "endpoint": self.endpoint_text,
                 "publisher_connected": age is not None and age < self.stale_s,
                 "last_message_age_s": None if age is None else round(age, 1),
                 "dropped": 0 if seq is None else seq.dropped,
