@@ -340,7 +340,7 @@ def test_the_live_view_shows_with_face_boxes_and_blinks_flash(endpoint, browser)
     """The demo clip at its own pace: previews with the tracked face boxed, and its blinks."""
     live = subprocess.Popen(
         [sys.executable, "-m", "eyespy_live", "live", "--demo", "--endpoint", endpoint,
-         "--set", "bus.preview_fps=5", "--quiet"],
+         "--set", "bus.preview_fps=5", "--set", "source.loop=true", "--quiet"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     overlay, url = start_overlay(endpoint)
@@ -365,7 +365,11 @@ def test_the_live_view_shows_with_face_boxes_and_blinks_flash(endpoint, browser)
             "document.getElementById('flash-text').textContent",
             timeout=60,
         )
-        footer = browser.evaluate("document.getElementById('status').textContent")
+        footer = browser.wait_for(  # the next status heartbeat names the source
+            "document.getElementById('status').textContent.includes('demo clip') && "
+            "document.getElementById('status').textContent",
+            timeout=20,
+        )
     finally:
         stop(overlay)
         stop(live)
