@@ -37,7 +37,7 @@ def test_open_eyes_are_kept_and_closed_eyes_are_a_retake(pair, detector, model):
     retake = analyze_photo(closed, detector, model, BlinkSettings(), 0.6)
     assert keep.verdict == "keep", keep
     assert retake.verdict == "retake", retake
-    assert "face 1 (closed)" in retake.reason
+    assert "eyes closed: face 1 of 1" in retake.reason
 
 
 def test_a_photo_without_a_face_needs_checking(shared_data, detector, model):
@@ -65,10 +65,14 @@ def test_a_tiny_face_is_too_small_to_judge(pair, detector, model):
 
 
 def test_the_photo_verdict_rules():
-    def face(state):
-        return FaceReport(1, (0, 0, 1, 1), None, state, "turned" if state == "unknown" else None)
+    def face(state, width=100):
+        reason = "turned" if state == "unknown" else None
+        return FaceReport(1, (0, 0, width, width), None, state, reason)
 
     assert photo_verdict([]).verdict == "check"
+    # A face a few pixels wide is can't tell, whatever it read (one rule for shot and cull).
+    tiny = photo_verdict([face("open"), face("closed", width=20)])
+    assert tiny.verdict == "check" and "too small" in tiny.reason
     assert photo_verdict([face("open"), face("half")]).verdict == "retake"
     assert photo_verdict([face("open"), face("unknown")]).verdict == "check"
     assert photo_verdict([face("open"), face("open")]).verdict == "keep"
