@@ -36,3 +36,35 @@ def test_a_face_missing_for_a_few_rounds_survives_then_ends():
     assert current == [] and ended == [track.id]
     (again,), _ = tracker.update([face(100, 100)])
     assert again.id != track.id
+
+
+def test_follow_moves_a_track_and_skips_a_frame_only_after_it_kept_still():
+    import numpy as np
+
+    from eyespy_live.vision.faces import Face
+    from eyespy_live.vision.tracker import FaceTracker
+
+    def face(x):
+        return Face((x, 50, 100, 100), 0.9, ((x + 30.0, 80.0), (x + 70.0, 80.0)))
+
+    tracker = FaceTracker()
+    tracks, _ = tracker.update([face(100)])
+    image = np.zeros((10, 10), np.uint8)
+    calls = []
+
+    def find(img, f):
+        calls.append(f.box[0])
+        return face(positions.pop(0))
+
+    positions = [130, 160]  # moving: followed on every frame
+    assert tracker.follow(image, tracks, find) == set()
+    assert tracker.follow(image, tracks, find) == set()
+    assert tracks[0].face.box[0] == 160 and calls == [100, 130]
+    positions = [160, 999]  # kept still: the next frame is skipped, the one after followed
+    tracker.follow(image, tracks, find)
+    tracker.follow(image, tracks, find)
+    assert calls == [100, 130, 160] and tracks[0].face.box[0] == 160
+    tracker.follow(image, tracks, find)
+    assert calls[-1] == 160 and tracks[0].face.box[0] == 999
+    lost = tracker.follow(image, tracks, lambda img, f: None)
+    assert lost == {tracks[0].id}

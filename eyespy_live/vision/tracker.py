@@ -5,7 +5,8 @@ centre is within `max_jump` face widths; unmatched detections start new tracks; 
 seen for `max_missed` detection rounds ends. Cheap and enough for people posing for a photo.
 
 Between detection rounds `follow` moves each track with the detector's cheap local search
-(`FaceDetector.follow`), so eye crops stay on the eyes of a moving head.
+(`FaceDetector.follow`), so eye crops stay on the eyes of a moving head; a head that kept
+still over the last frame is looked for every other frame.
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ import numpy as np
 
 from eyespy_live.vision.faces import Face
 
+# A follow that moved the eyes by at most this share of their distance: the head is still.
+STILL_SHIFT = 0.05
+
+
+def _eye_midpoint(face: Face) -> tuple[float, float]:
+    (x0, y0), (x1, y1) = face.eyes
+    return ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+
 
 @dataclass
 class Track:
     id: int
     face: Face
     missed: int = 0
+    still: bool = False  # the last follow found it where it was: the next frame may skip one
 
 
 @dataclass
@@ -49,7 +59,7 @@ class FaceTracker:
                 continue
             used_faces.add(i)
             track = unmatched.pop(track_id)
-            track.face, track.missed = faces[i], 0
+            track.face, track.missed, track.still = faces[i], 0, False
         for i, face in enumerate(faces):
             if i not in used_faces:
                 self.tracks[self._next_id] = Track(self._next_id, face)
@@ -75,9 +85,18 @@ class FaceTracker:
         """
         lost = set()
         for track in tracks:
+            if track.still:
+                # A head that did not move over the last frame is looked for every other
+                # frame only (half the cost for a person posing); a moving one every frame.
+                track.still = False
+                continue
             found = find(image, track.face)
             if found is None:
                 lost.add(track.id)
-            else:
-                track.face = found
+                continue
+            # Measured on the eyes (what the crops follow), not the box: full- and
+            # short-range BlazeFace draw boxes differently but agree on eye points.
+            shift = float(np.hypot(*np.subtract(_eye_midpoint(found), _eye_midpoint(track.face))))
+            track.still = shift <= STILL_SHIFT * max(1.0, track.face.inter_eye_distance)
+            track.face = found
         return lost
