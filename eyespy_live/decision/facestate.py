@@ -66,6 +66,23 @@ class StateLimits:
     # the CNN misreads a far eye of a turned head or an eye glancing sideways this way.
     # (Closed CEW eyes: 95 % below 0.54; open ones: 75 % above 0.6.)
     shut_max_openness: float = 0.65
+    # A laugh: the cheeks push the lower lids up until the CNN reads the slit as shut, but
+    # the upper lids stay where an open eye's are (≤ −0.14 eye widths above the corner line:
+    # 90 % of open CEW eyes, 2 % of closed ones), the iris centre still shows under them,
+    # and the mouth is wide with its corners raised. In a blink the UPPER lid comes down.
+    smile_mouth_width: float = 0.66  # mouth corners apart / outer eye corners apart
+    smile_mouth_lift: float = 0.02  # corners above the lips' middle / eye corners apart
+    squint_upper_lid: float = -0.14  # both upper lids at least this high (eye widths)
+    squint_iris_below: float = 0.15  # iris centre at least this far under them (iris diam.)
+    squint_max_p: float = 0.9  # … and the eyes' combined P(closed) not sure beyond this
+    # A broad laugh (mouth ≥ 0.75 wide, corners ≥ 0.06 up: 7 of 900 closed CEW faces) pushes
+    # the lower lids higher still: then upper lids on average ≥ 0.06 above the line, the
+    # iris seen under one of them, and a combined P(closed) below 0.97 are enough.
+    laugh_mouth_width: float = 0.75
+    laugh_mouth_lift: float = 0.06
+    laugh_upper_lid: float = -0.06
+    laugh_iris_below: float = 0.1
+    laugh_max_p: float = 0.97
 
 
 DEFAULT_LIMITS = StateLimits()
@@ -82,6 +99,29 @@ def geometry_reason(geometry: FaceGeometry, limits: StateLimits = DEFAULT_LIMITS
     if all(e.texture < limits.lens_texture and e.luma < limits.lens_luma for e in geometry.eyes):
         return REASON_SUNGLASSES
     return None
+
+
+def laughing_squint(
+    geometry: FaceGeometry, combined: float, limits: StateLimits = DEFAULT_LIMITS
+) -> bool:
+    """Narrowed-but-open eyes in a smile or a laugh, which the CNN alone reads as shut."""
+    upper = [e.upper_lid for e in geometry.eyes]
+    below = [e.iris_below_lid for e in geometry.eyes]
+    if (
+        combined < limits.laugh_max_p
+        and geometry.mouth_width >= limits.laugh_mouth_width
+        and geometry.mouth_lift >= limits.laugh_mouth_lift
+        and sum(upper) / 2.0 <= limits.laugh_upper_lid
+        and max(below) >= limits.laugh_iris_below
+    ):
+        return True
+    return (
+        combined < limits.squint_max_p
+        and geometry.mouth_width >= limits.smile_mouth_width
+        and geometry.mouth_lift >= limits.smile_mouth_lift
+        and max(upper) <= limits.squint_upper_lid
+        and min(below) >= limits.squint_iris_below
+    )
 
 
 def face_state(
@@ -102,6 +142,10 @@ def face_state(
         return FaceState.UNKNOWN, None
     low, high = sorted(p)
     combined = math.sqrt(max(0.0, low) * max(0.0, high)) if both_eyes else high
+    if combined >= half_at and geometry is not None and laughing_squint(
+        geometry, combined, limits
+    ):
+        return FaceState.SQUINT, None
     if combined >= closed_at:
         if geometry is not None and all(
             e.openness >= limits.shut_max_openness for e in geometry.eyes

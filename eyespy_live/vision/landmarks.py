@@ -46,6 +46,8 @@ _EAR6 = ((33, 160, 158, 133, 153, 144), (263, 387, 385, 362, 380, 373))
 _CHEEKS = (234, 454)  # face contour at the ears' height, image left / right
 _NOSE_TIP, _FOREHEAD, _CHIN = 1, 10, 152
 _CHEEK_UNDER = (205, 425)  # cheek below each eye (outside any lens)
+_MOUTH_CORNERS = (61, 291)  # image left / right
+_LIPS_INNER = (13, 14)  # upper / lower lip, inner edge at the middle
 
 
 def _default_paths() -> tuple[Path, Path]:
@@ -88,6 +90,32 @@ class EyeGeometry:
         """Lid gap over eye width (the classic eye aspect ratio, from the iris model)."""
         return self.aperture / max(self.width, 1e-6)
 
+    def _frame(self) -> tuple[np.ndarray, np.ndarray]:
+        """The middle of the corner line and its downward normal."""
+        c0, c1 = self.lower[0], self.lower[8]
+        axis = (c1 - c0) / max(float(np.hypot(*(c1 - c0))), 1e-6)
+        normal = np.array([-axis[1], axis[0]])
+        return (c0 + c1) / 2.0, (normal if normal[1] >= 0 else -normal)
+
+    @property
+    def upper_lid(self) -> float:
+        """The upper lid's middle below the corner line, in eye widths (− = above it).
+
+        Which lid moved tells a squint from a blink: in a blink the upper lid comes down
+        to the corner line (≈ 0 on closed eyes), in a laugh the cheek pushes the lower lid
+        up while the upper lid stays raised (≈ −0.07 … −0.2, like an open eye's −0.2)."""
+        middle, normal = self._frame()
+        return float((self.upper[3] - middle) @ normal) / max(self.width, 1e-6)
+
+    @property
+    def iris_below_lid(self) -> float:
+        """How far the iris centre sits below the upper lid, in iris diameters: ≳ 0.1 when
+        the pupil still shows under the lid (a squint, a glance down), ≈ 0 or less when
+        the lid covers it (a closed eye)."""
+        _, normal = self._frame()
+        offset = np.asarray(self.iris_centre) - self.upper[3]
+        return float(offset @ normal) / max(self.iris_diameter, 1e-6)
+
 
 @dataclass(frozen=True)
 class FaceGeometry:
@@ -101,6 +129,29 @@ class FaceGeometry:
     def eye_points(self) -> tuple[Point, Point]:
         """Eye centres from the mesh corners (steadier than the detector's keypoints)."""
         return (self.eyes[0].centre, self.eyes[1].centre)
+
+    def _eye_line(self) -> tuple[float, np.ndarray]:
+        a, b = self.mesh[_CORNERS[0][0], :2], self.mesh[_CORNERS[1][0], :2]
+        span = max(float(np.hypot(*(b - a))), 1e-6)
+        normal = np.array([-(b - a)[1], (b - a)[0]]) / span
+        return span, (normal if normal[1] >= 0 else -normal)
+
+    @property
+    def mouth_width(self) -> float:
+        """Mouth corner to corner over the outer eye corners' distance: ≈ 0.55–0.64 for a
+        closed, relaxed mouth, ≳ 0.67 in a broad smile or a laugh."""
+        span, _ = self._eye_line()
+        left, right = self.mesh[_MOUTH_CORNERS[0], :2], self.mesh[_MOUTH_CORNERS[1], :2]
+        return float(np.hypot(*(right - left))) / span
+
+    @property
+    def mouth_lift(self) -> float:
+        """How far the mouth corners sit above the lips' middle, over the eye corners'
+        distance: ≈ 0 for a neutral mouth, ≳ 0.04 when a smile raises the corners."""
+        span, normal = self._eye_line()
+        middle = (self.mesh[_LIPS_INNER[0], :2] + self.mesh[_LIPS_INNER[1], :2]) / 2.0
+        corners = (self.mesh[_MOUTH_CORNERS[0], :2] + self.mesh[_MOUTH_CORNERS[1], :2]) / 2.0
+        return float((middle - corners) @ normal) / span
 
     def face(self, box: tuple[int, int, int, int], score: float) -> Face:
         """A `Face` whose eye points come from the mesh, for placing the CNN's eye crop."""
