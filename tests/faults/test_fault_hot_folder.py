@@ -170,3 +170,27 @@ def test_a_3_gb_file_named_jpg_does_not_stall_the_watch(watched, photos):
     time.sleep(0.5)
     reasons = dict(watcher.source.rejected)
     assert "too large" in reasons.get("huge.jpg", ""), watcher.source.rejected
+
+
+def test_a_burst_of_renames_of_every_kind_is_judged_once_without_warnings(watched, photos, caplog):
+    """N TIFF, JPEG and WebP files renamed in at once: the old watcher logged "never looked
+    finished; judged as it is" for part of such a burst. EYESPY_BURST=200 for the matrix."""
+    folder, start = watched
+    count = int(os.environ.get("EYESPY_BURST", "40"))
+    image = cv2.imdecode(__import__("numpy").frombuffer(photos["closed"], "uint8"), 1)
+    image = cv2.resize(image, (720, 480), interpolation=cv2.INTER_AREA)
+    stage = folder / ".stage"
+    stage.mkdir()
+    for suffix in (".tif", ".jpg", ".webp"):
+        data = cv2.imencode(suffix, image)[1].tobytes()
+        for i in range(count):
+            (stage / f"IMG_{i:04d}{suffix}").write_bytes(data)
+    watcher = start()
+    caplog.set_level(logging.WARNING, logger="eyespy_live.sources.folder")
+    for path in sorted(stage.iterdir()):
+        os.replace(path, folder / path.name)
+    names = watcher.names_within(60 + count / 2, stop_after=3 * count)
+    names += watcher.names_within(2)
+    assert len(names) == len(set(names)) == 3 * count
+    assert [r.getMessage() for r in caplog.records] == []
+    assert watcher.source.rejected == []
