@@ -177,22 +177,6 @@ def write_atomic(
         raise
 
 
-def open_append(path: str | Path) -> IO[str]:
-    """A text handle appending to `path` (created 0o666 less umask), never through a link."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags, 0o666)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise FileRefused(f"{path}: a symbolic link; not written through it") from None
-        raise
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise FileRefused(f"{path}: {kind_of(info.st_mode)}, not a regular file")
-    return os.fdopen(fd, "a", encoding="utf-8")
-
-
 def printable(text: str) -> str:
     """`text` safe to print on a terminal: control characters (escape sequences that could
     move the cursor, retitle the window or hide output) shown as \\xNN / \\uNNNN."""
