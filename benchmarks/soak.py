@@ -97,12 +97,17 @@ def main() -> int:
     for counter in counters.values():
         counter.start()
     procs = {"video": video, "folder": folder}
+    # Photos already in the folder when watching starts are (by design) not judged: write
+    # the first one only once the folder service says it is running.
+    deadline = time.monotonic() + 120
+    while not counters["folder"].types["status"] and time.monotonic() < deadline:
+        time.sleep(0.1)
     samples: list[dict] = []
     written = 0
     started = time.monotonic()
     end = started + args.minutes * 60
     next_sample = started + min(args.sample_s, 30.0)  # first sample after warm-up
-    next_photo = started + 5.0  # give both services time to start
+    next_photo = started + 1.0
     try:
         while time.monotonic() < end:
             now = time.monotonic()
