@@ -190,14 +190,9 @@ def open_publisher(
     if problems:
         raise ConfigError(problems)
     context = context or zmq.Context.instance()
-    if not bus.curve_secret_key_file or bus.connect:
-        # connecting to a relay: a CURVE client (its own keys + the relay's), no ZAP here
-        options = (
-            client_socket_options(bus.curve_relay_key_file, bus.curve_secret_key_file)
-            if bus.curve_secret_key_file
-            else []
-        )
-        publisher = Publisher(
+
+    def publisher_with(options: list) -> Publisher:
+        return Publisher(
             bus.endpoint,
             allow_remote=bus.allow_remote,
             high_water_mark=bus.high_water_mark,
@@ -205,6 +200,15 @@ def open_publisher(
             socket_options=options,
             connect=bus.connect,
         )
+
+    if not bus.curve_secret_key_file or bus.connect:
+        # connecting to a relay: a CURVE client (its own keys + the relay's), no ZAP here
+        options = (
+            client_socket_options(bus.curve_relay_key_file, bus.curve_secret_key_file)
+            if bus.curve_secret_key_file
+            else []
+        )
+        publisher = publisher_with(options)
         return publisher, publisher.close
     options = server_socket_options(bus.curve_secret_key_file)
     authorized = Path(bus.curve_authorized_keys_dir)
@@ -220,13 +224,7 @@ def open_publisher(
     auth.start()
     auth.configure_curve(domain="*", location=str(authorized))
     try:
-        publisher = Publisher(
-            bus.endpoint,
-            allow_remote=bus.allow_remote,
-            high_water_mark=bus.high_water_mark,
-            context=context,
-            socket_options=options,
-        )
+        publisher = publisher_with(options)
     except Exception:
         auth.stop()
         raise
