@@ -103,14 +103,6 @@ class EncodedPhoto:
     def upright_size(self) -> tuple[int, int]:
         return oriented_size(self.width, self.height, self.orientation)
 
-    def factor_for(self, long_side: int) -> int:
-        """The largest reduction (8, 4, 2, 1) that still leaves `long_side` pixels."""
-        longest = max(self.width, self.height)
-        for factor in FACTORS:
-            if longest // factor >= long_side:
-                return factor
-        return 1
-
     def decode(self, factor: int = 1) -> np.ndarray:
         """Upright BGR image at 1/`factor` of the stored size."""
         if self.origin == "image":
