@@ -105,6 +105,17 @@ class BlinkConfig:
     max_blink_ms: float = _opt(
         700.0, "lids shut longer than this is not a blink", low=0, high=60000
     )
+    open_level: float = _opt(
+        0.02,
+        "P(closed) open eyes are taken to read; a face whose open eyes read higher (glare on "
+        "glasses) has its thresholds raised by the difference (in logit)",
+        low=0.001,
+        high=0.999,
+    )
+    open_level_ms: float = _opt(
+        2000.0, "how far back a face's open level is measured, in ms (0: fixed thresholds)",
+        low=0, high=60000,
+    )
     half_blinks: bool = _opt(True, "publish half blinks too")
     photo_t_closed: float = _opt(
         0.5, "a still photo's face: eyes closed at or above this P(closed)", low=0, high=1

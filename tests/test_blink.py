@@ -210,3 +210,51 @@ def test_one_eye_shut_and_the_other_open_is_no_half_blink():
     both = [(0.02, 0.02)] * 8 + [(0.1, 0.12)] * 3 + [(0.02, 0.02)] * 5
     _, events = feed(both, DEFAULTS)
     assert [e.kind for e in events] == ["half_blink"]
+
+
+# Open eyes behind glare on glasses: this face's open readings flicker between 0.02 and 0.4.
+GLARE = [0.12, 0.05, 0.04, 0.24, 0.15, 0.19, 0.1, 0.07, 0.09, 0.18, 0.07, 0.3, 0.12, 0.35,
+         0.13, 0.04, 0.15, 0.22, 0.06, 0.16]
+
+
+def test_a_blink_of_a_face_whose_open_eyes_read_high_is_found():
+    blink = [0.52, 0.99, 0.99, 0.98, 0.99, 0.72, 0.27]
+    _, events = feed(GLARE + blink + GLARE, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+    assert events[0].first_frame == len(GLARE) + 1  # the first frame near the peak
+    assert events[0].peak_p_closed == pytest.approx(0.99)  # as read, not as shifted
+    # With fixed thresholds the closure seems to start on the glare frame before it.
+    _, events = feed(GLARE + blink + GLARE, BlinkSettings(open_level_ms=0))
+    assert [e.first_frame for e in events] == [len(GLARE) - 1]
+
+
+def test_the_open_flicker_of_such_a_face_is_no_blink():
+    _, events = feed(GLARE * 6, DEFAULTS)
+    assert events == []
+
+
+def test_a_face_reading_open_at_zero_keeps_the_shipped_thresholds():
+    machine, _ = feed([0.0, 0.004, 0.008, 0.012] * 10, DEFAULTS)
+    assert machine._level_shift() == 0.0
+    # A low closure is a blink for such a face, as before.
+    _, events = feed([0.004] * 10 + [0.2, 0.3, 0.05] + [0.004] * 5, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+
+
+def test_a_clear_closure_needs_only_one_open_frame_before_it():
+    """A face seen open for one frame, then shut for ~200 ms and open again: a blink (a
+    video that starts just before one). A one- or two-frame closure needs the eyes seen
+    open for min_open_before_ms, as a misplaced crop on a moving head reads like that."""
+    _, events = feed([0.03] + [0.9] * 6 + [0.02] * 10, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+    _, events = feed([0.03] + [0.9] * 2 + [0.02] * 10, DEFAULTS)
+    assert events == []
+    _, events = feed([0.03] * 4 + [0.9] * 2 + [0.02] * 10, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+
+
+def test_a_laugh_after_glare_flicker_gives_no_event():
+    ramp = list(np.linspace(0.2, 0.95, 25))
+    laugh = GLARE + ramp + [0.9, 0.7, 0.95, 0.6, 0.85] * 12 + ramp[::-1] + GLARE
+    _, events = feed(laugh, DEFAULTS)
+    assert events == []

@@ -9,15 +9,22 @@ both eyes must be closed: a wink is not a blink. Frames where the eyes cannot be
 face that disappears mid-closure ends it without an event, since nobody saw it reopen.
 
 The time course tells a blink from a laugh, a smile or a glance down: a blink starts from
-eyes seen open (for `min_open_before_ms`), closes fast (within `max_onset_ms` of the last
-open frame) and reopens within `max_blink_ms`. A laugh or a downward glance narrows the lids
-slowly, or is already narrowed when the face is first seen, and stays so for seconds: no
-`blink`, `half_blink` or `eyes_closed` event comes from such a closure.
+eyes seen open (for `min_open_before_ms`, or one frame before a clear closure), closes fast
+(within `max_onset_ms` of the last open frame) and reopens within `max_blink_ms`. A laugh or
+a downward glance narrows the lids slowly, or is already narrowed when the face is first
+seen, and stays so for seconds: no `blink`, `half_blink` or `eyes_closed` event comes from
+such a closure.
+
+Each face is read against its own open level: glare on glasses makes some people's open eyes
+read 0.1-0.4 by turns, where most read 0.00-0.02. The thresholds are moved up (in logit) by
+how far the face's recent open readings sit above `open_level`, so a blink is a rise from
+that face's open eyes, and its open flicker neither breaks "seen open" nor reads as a blink.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -48,6 +55,13 @@ class BlinkSettings:
     max_onset_ms: float = 250.0  # last open frame → near the closure's peak, at most
     min_open_before_ms: float = 100.0  # eyes seen open at least this long before closing
     max_blink_ms: float = 700.0  # shut longer than this is no blink (ZJU blinks: up to ~630)
+    # Each face's own open level: the thresholds above are for open eyes reading about
+    # `open_level` (most faces read 0.00-0.02). A face whose open eyes read higher (glare on
+    # glasses, a dark or deep-set eye: 0.1-0.4 by turns) has every threshold raised by the
+    # logit distance from its level, measured over the last `open_level_ms` of frames seen
+    # open. 0 ms: fixed thresholds.
+    open_level: float = 0.02
+    open_level_ms: float = 2000.0
     # A still photo has no next frame to confirm a reading, and a false "closed" costs a
     # keeper, so it is judged on its own, stricter thresholds (chosen on CEW validation faces).
     photo_t_closed: float = 0.5
@@ -64,6 +78,8 @@ class BlinkSettings:
             raise ValueError("time-course durations must be at least 0")
         if self.max_blink_ms < self.min_closed_ms:
             raise ValueError("max_blink_ms must be at least min_closed_ms")
+        if not 0.0 < self.open_level < 1.0 or self.open_level_ms < 0:
+            raise ValueError("open_level must be in (0, 1) and open_level_ms at least 0")
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,7 @@ class _Run:
     last_ts: float
     frames: int = 1
     peak: float = 0.0
+    raw_peak: float = 0.0  # the peak as read, before the face's open-level shift
     unknown: int = 0
     reported_long: bool = False
     open_before_ms: float = 0.0  # how long the eyes were seen open before this run began
@@ -150,12 +167,38 @@ class _Run:
 # peak within ~100 ms of the last open frame. Only the first samples of a run are kept.
 PEAK_SHARE = 0.75
 ONSET_SAMPLES = 24
+# A face's open level is this quantile of its recent open readings (open eyes behind glare
+# flicker: the level is where most of them stay), once it has this many of them. It may rise
+# only so fast, so a laugh coming on over a second is not taken for the face's new level.
+OPEN_LEVEL_QUANTILE = 0.75
+OPEN_LEVEL_MIN_FRAMES = 5
+OPEN_LEVEL_RISE = 1.0  # logit per second, at most
+# Eyes seen open for one frame and then shut this long (first to last frame at or above
+# t_closed; 4 frames at 30 fps) are a blink without `min_open_before_ms`: the rule is there
+# for one- or two-frame misreads (a crop sliding on a moving head), not for clear closures
+# right after a face appears (a video starting just before a blink).
+SURE_SHUT_MS = 100.0
+_P_EPS = 1e-3  # int8 outputs step by 1/256: 0.0 and 1.0 are ends of a scale, not certainties
+
+
+def _logit(p: float) -> float:
+    p = min(1.0 - _P_EPS, max(_P_EPS, p))
+    return math.log(p / (1.0 - p))
+
+
+def _lower(p: float, shift: float) -> float:
+    """`p` moved down by `shift` in logit: read relative to the face's own open level."""
+    return 1.0 / (1.0 + math.exp(-(_logit(p) - shift)))
 
 
 def _fast_onset(run: _Run, settings: BlinkSettings) -> bool:
     """Did this closure start like a blink: from eyes seen open, closing quickly?"""
     slack = 0.5  # ms: frame times are sums of 1/fps and do not add up exactly
-    if run.onset_from is None or run.open_before_ms + slack < settings.min_open_before_ms:
+    needed = settings.min_open_before_ms
+    shut = [ts for ts, v in run.samples if v >= settings.t_closed]
+    if shut and (shut[-1] - shut[0]) * 1000.0 + slack >= SURE_SHUT_MS:
+        needed = 0.0
+    if run.onset_from is None or run.open_before_ms + slack < needed:
         return False
     reached = run.reached_peak()
     if reached is None:
@@ -172,15 +215,24 @@ class BlinkStateMachine:
     _open_since: float | None = None  # first frame of the current clearly-open streak
     _last_open: float | None = None  # the latest clearly-open frame
     _open_gap: int = 0  # can't-tell frames since it
+    _open_values: deque[tuple[float, float]] = field(default_factory=deque)  # (ts, raw value)
+    _raw: float = 0.0  # this frame's combined value before the open-level shift
+    _shift: float = 0.0  # logit distance of the face's open level above `open_level`
+    _shift_ts: float | None = None  # when it was last updated
 
     def update(self, obs: Observation) -> list[BlinkEvent]:
         s = self.settings
         if obs.p_closed is None:
             return self._unknown(obs.ts)
-        value = combined_closed(obs.p_closed, s.both_eyes)
+        raw = combined_closed(obs.p_closed, s.both_eyes)
+        shift = self._level_shift()
+        p = obs.p_closed if shift == 0.0 else (_lower(obs.p_closed[0], shift),
+                                                _lower(obs.p_closed[1], shift))
+        value = combined_closed(p, s.both_eyes)
+        self._raw = raw
         # Half closed means both lids part way down: one eye shut and the other wide open
         # (a hand, a reflection, a wink) is not a half blink, whatever the combined value.
-        half_ok = not s.both_eyes or min(obs.p_closed) >= s.t_half
+        half_ok = not s.both_eyes or min(p) >= s.t_half
         events: list[BlinkEvent] = []
         if self.state is EyeState.CLOSED:
             assert self._run is not None
@@ -225,18 +277,46 @@ class BlinkStateMachine:
             self._last_open = obs.ts
         else:
             self._open_since = None
+        # Only frames read open feed the level, so a laugh narrowing the eyes for seconds
+        # does not lift it; a face's first frames all do (it has no level to read them by).
+        if self._run is None or len(self._open_values) < OPEN_LEVEL_MIN_FRAMES:
+            self._remember_open(obs.ts, raw)
         return events
+
+    def _remember_open(self, ts: float, raw: float) -> None:
+        """Keep the readings of frames seen open, and follow the face's open level."""
+        if self.settings.open_level_ms <= 0:
+            return
+        self._open_values.append((ts, raw))
+        while ts - self._open_values[0][0] > self.settings.open_level_ms / 1000.0:
+            self._open_values.popleft()
+        if len(self._open_values) < OPEN_LEVEL_MIN_FRAMES:
+            return
+        ordered = sorted(v for _, v in self._open_values)
+        level = ordered[int(OPEN_LEVEL_QUANTILE * (len(ordered) - 1))]
+        shift = max(0.0, _logit(level) - _logit(self.settings.open_level))
+        if self._shift_ts is not None and shift > self._shift:
+            # It rises slowly: lids narrowing over a second or two (a laugh coming on) are
+            # read against the level from before, not taken for the new open level.
+            shift = min(shift, self._shift + OPEN_LEVEL_RISE * (ts - self._shift_ts))
+        self._shift, self._shift_ts = shift, ts
+
+    def _level_shift(self) -> float:
+        """How far (logit) this face's open eyes read above `open_level`; 0 when not."""
+        return self._shift
 
     def finish(self) -> list[BlinkEvent]:
         """The face left: drop any closure in progress (nobody saw the eyes reopen)."""
         self.state, self._run, self._reopening = EyeState.OPEN, None, False
+        self._open_values.clear()
+        self._shift, self._shift_ts = 0.0, None
         self._open_since = self._last_open = None
         self._open_gap = 0
         return []
 
     def _start(self, obs: Observation, value: float, state: EyeState) -> None:
         self.state = state
-        self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value)
+        self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value, raw_peak=self._raw)
         self._run.samples.append((obs.ts, value))
         if self._open_since is not None and self._last_open is not None:
             # The open streak lasted until this frame broke it.
@@ -249,6 +329,7 @@ class BlinkStateMachine:
         run.last_frame, run.last_ts = obs.frame, obs.ts
         run.frames += 1
         run.peak = max(run.peak, value)
+        run.raw_peak = max(run.raw_peak, self._raw)
         run.unknown = 0
         if len(run.samples) < ONSET_SAMPLES:
             run.samples.append((obs.ts, value))
@@ -296,5 +377,5 @@ class BlinkStateMachine:
             last_frame=run.last_frame,
             start_ts=run.start_ts,
             end_ts=end_ts,
-            peak_p_closed=run.peak,
+            peak_p_closed=run.raw_peak,
         )
