@@ -258,3 +258,13 @@ def test_a_laugh_after_glare_flicker_gives_no_event():
     laugh = GLARE + ramp + [0.9, 0.7, 0.95, 0.6, 0.85] * 12 + ramp[::-1] + GLARE
     _, events = feed(laugh, DEFAULTS)
     assert events == []
+
+
+def test_a_clear_blink_after_open_frames_cut_by_cant_tell_vetoes_is_found():
+    """A veto every third frame (one eye misread behind a glasses frame) keeps any open
+    streak short; the eyes were still seen open just before the closure."""
+    vetoed = [0.02, 0.02, None] * 4 + [0.02, None]
+    _, events = feed(vetoed + [0.9] * 8 + [0.3, None, 0.02] + [0.02] * 5, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+    _, events = feed(vetoed + [0.9] + [0.02] * 5, DEFAULTS)
+    assert events == []  # one closed frame: needs the eyes seen open for 100 ms

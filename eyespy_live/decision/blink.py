@@ -215,6 +215,8 @@ class BlinkStateMachine:
     _open_since: float | None = None  # first frame of the current clearly-open streak
     _last_open: float | None = None  # the latest clearly-open frame
     _open_gap: int = 0  # can't-tell frames since it
+    _seen_open: bool = False  # the latest judged frame read open (≤ max_unknown_frames ago)
+    _unseen: int = 0  # can't-tell frames since the latest judged one
     _open_values: deque[tuple[float, float]] = field(default_factory=deque)  # (ts, raw value)
     _raw: float = 0.0  # this frame's combined value before the open-level shift
     _shift: float = 0.0  # logit distance of the face's open level above `open_level`
@@ -270,7 +272,8 @@ class BlinkStateMachine:
         else:
             self.state, self._run = EyeState.OPEN, None
             self._reopening = self._reopening and value >= s.t_half
-        self._open_gap = 0
+        self._open_gap = self._unseen = 0
+        self._seen_open = value < s.t_half
         if value < s.t_half:
             if self._open_since is None:
                 self._open_since = obs.ts
@@ -311,7 +314,8 @@ class BlinkStateMachine:
         self._open_values.clear()
         self._shift, self._shift_ts = 0.0, None
         self._open_since = self._last_open = None
-        self._open_gap = 0
+        self._open_gap = self._unseen = 0
+        self._seen_open = False
         return []
 
     def _start(self, obs: Observation, value: float, state: EyeState) -> None:
@@ -321,6 +325,10 @@ class BlinkStateMachine:
         if self._open_since is not None and self._last_open is not None:
             # The open streak lasted until this frame broke it.
             self._run.open_before_ms = (obs.ts - self._open_since) * 1000.0
+            self._run.onset_from = self._last_open
+        elif self._seen_open and self._last_open is not None:
+            # Open eyes, then a can't-tell veto or two that cut a short streak: seen open
+            # (enough for a clear closure, SURE_SHUT_MS), though not for min_open_before_ms.
             self._run.onset_from = self._last_open
 
     def _extend(self, obs: Observation, value: float) -> None:
@@ -339,6 +347,9 @@ class BlinkStateMachine:
             run.shut_until = obs.ts
 
     def _unknown(self, ts: float) -> list[BlinkEvent]:
+        self._unseen += 1
+        if self._unseen > self.settings.max_unknown_frames:
+            self._seen_open = False
         if self._run is not None:
             self._run.unknown += 1
             if self._run.unknown > self.settings.max_unknown_frames:
