@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eyespy_live.decision.blink import BlinkSettings
-from eyespy_live.decision.facestate import DEFAULT_LIMITS, face_state
+from eyespy_live.decision.blink import BlinkSettings, combined_closed
+from eyespy_live.decision.facestate import DEFAULT_LIMITS, face_state, laughing_squint
 from eyespy_live.decision.judge import EyeJudge, EyeJudgement
 from eyespy_live.events import FaceReport
 from eyespy_live.vision.eyecrop import standard_channels, to_gray
@@ -29,6 +29,18 @@ class FaceReading:
     p_closed: tuple[float, float] | None  # None when the eyes can't be judged
     reason: str | None  # why not
     geometry: FaceGeometry | None = None  # when the eyelid-geometry stage ran
+
+    def blink_p_closed(self, settings: BlinkSettings) -> tuple[float, float] | None:
+        """What the blink state machine is fed: the eyes' P(closed), or None ("can't tell")
+        when the measured geometry shows a laughing squint (a wide, raised mouth under
+        raised upper lids with the iris showing): narrowed-but-open eyes that the CNN may
+        read as shut. A blink brings the upper lid down, so its frames are never one."""
+        if self.p_closed is None or self.geometry is None:
+            return self.p_closed
+        combined = combined_closed(self.p_closed, settings.both_eyes)
+        if laughing_squint(self.geometry, combined, DEFAULT_LIMITS):
+            return None
+        return self.p_closed
 
     def report(self, settings: BlinkSettings, photo: bool = False) -> FaceReport:
         closed_at, half_at = (

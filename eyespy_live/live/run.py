@@ -102,7 +102,7 @@ class LiveRun:
         published = []
         for reading in readings:
             machine = self.machines.setdefault(reading.track_id, BlinkStateMachine(self.settings))
-            obs = Observation(frame.seq, frame.ts, reading.p_closed)
+            obs = Observation(frame.seq, frame.ts, reading.blink_p_closed(self.settings))
             for blink in machine.update(obs):
                 event = self._blink(frame, reading, blink)
                 if event is not None:
