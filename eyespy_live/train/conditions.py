@@ -254,11 +254,10 @@ def studio_photos(data: Path) -> dict[str, list[tuple[str, np.ndarray, int]]]:
 
 
 def summarise_photo_verdicts(verdicts: list[dict]) -> dict:
-    """Right = keep for open photos, closed for shut ones, not keep for winks; "check" is
-    counted as not right (a photographer has to look)."""
+    """Right = keep for open photos, closed (retake) for shut ones and for winks — the
+    default `blink.photo_wink`; "check" is counted as not right (a photographer has to
+    look), and so is a wink sent to check, though only a kept wink is a lost retake."""
     def right(v: dict) -> bool:
-        if v["label"] == 2:
-            return v["verdict"] != "keep"
         return v["verdict"] == ("closed" if v["label"] else "keep")
 
     opened = [v for v in verdicts if v["label"] == 0]
@@ -270,6 +269,7 @@ def summarise_photo_verdicts(verdicts: list[dict]) -> dict:
         "false_closed": sum(v["verdict"] == "closed" for v in opened),
         "check": sum(v["verdict"] == "check" for v in verdicts),
         "winks_kept": sum(v["verdict"] == "keep" for v in verdicts if v["label"] == 2),
+        "winks_check": sum(v["verdict"] == "check" for v in verdicts if v["label"] == 2),
         "wrong": [v["photo"] for v in verdicts if not right(v)][:40],
     }
 
@@ -277,10 +277,11 @@ def summarise_photo_verdicts(verdicts: list[dict]) -> dict:
 def photo_verdict_report(data: Path, model_path: Path) -> list[dict]:
     """Each photo set through the product path twice: the CNN alone and with geometry."""
     from eyespy_live.train.evaluate import face_photos, product_photo_verdicts
+    from eyespy_live.train.portraits import portrait_sets
 
     real = [(n, i, label) for n, i, label in face_photos(data) if label in (0, 1)]
     sets = {"real photos (face_recognition_open, web_misc, dlib, dryeye)": real,
-            **studio_photos(data)}
+            **portrait_sets(data), **studio_photos(data)}
     rows = []
     for title, photos in sets.items():
         row = {"set": title}
@@ -293,7 +294,7 @@ def photo_verdict_report(data: Path, model_path: Path) -> list[dict]:
 
 def format_photo_verdicts(rows: list[dict]) -> str:
     lines = ["| photos | CNN alone: right (of those with a face found) / false closed / check / "
-             "winks kept | with geometry + fusion: the same |",
+             "winks kept (to check) | with geometry + fusion: the same |",
              "|---|---|---|"]
     for row in rows:
         cells = []
@@ -303,6 +304,7 @@ def format_photo_verdicts(rows: list[dict]) -> str:
             found = 100 * m["right_with_face"] / max(1, m["with_face"])
             cells.append(f"{m['right']}/{m['photos']} = {share:.1f} % ({m['right_with_face']}/"
                          f"{m['with_face']} = {found:.1f} %) / {m['false_closed']} of "
-                         f"{m['open_photos']} / {m['check']} / {m['winks_kept']}")
+                         f"{m['open_photos']} / {m['check']} / {m['winks_kept']}"
+                         f" ({m.get('winks_check', 0)})")
         lines.append(f"| {row['set']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
