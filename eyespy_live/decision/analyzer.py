@@ -48,7 +48,7 @@ class FaceReading:
             else (settings.t_closed, settings.t_half)
         )
         state, why = face_state(self.p_closed, closed_at, half_at, self.geometry,
-                                DEFAULT_LIMITS, settings.both_eyes)
+                                DEFAULT_LIMITS, settings.both_eyes, photo=photo)
         openness = None
         if self.geometry is not None:
             openness = tuple(round(e.openness, 3) for e in self.geometry.eyes)
