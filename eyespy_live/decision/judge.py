@@ -135,9 +135,9 @@ class EyeJudge:
         model = ExposedModel(self.model) if thorough and self.landmarker is not None \
             else self.model
         seen = (True, True)
-        if thorough and self.landmarker is not None and unreadable == REASON_DARK_PATCH:
+        if thorough and self.landmarker is not None and unreadable in (None, REASON_DARK_PATCH):
             seen = (readable(patches.patches[0]), readable(patches.patches[1]))
-            unreadable = None if any(seen) else unreadable
+            unreadable = None if any(seen) else REASON_DARK_PATCH
         if unreadable and unreadable != REASON_DARK_PATCH:
             return EyeJudgement(None, unreadable)
         cnn = (model.p_closed(patches.patches[0]), model.p_closed(patches.patches[1]))

@@ -201,30 +201,37 @@ def _best_wink(frames, labels, opened: list[int], shut: list[int], eye: int):
     return None if best is None else best[1:]
 
 
-def cew_portraits(data: Path) -> Iterator[Photo]:
-    """The CEW test faces on a flat background, even light and (alternately) one side dark."""
-    rng = np.random.default_rng(15)
+def cew_portrait(image: np.ndarray) -> np.ndarray:
+    """A CEW face crop (brows to chin) as a grayscale 320×243 portrait on a flat background
+    (the crop's border tone), its edge blended in: a tight crop alone loses 7–12 % of faces
+    to the detector, since a portrait's head, hair and background are missing."""
     width, height = STUDIO_SIZE
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    canvas = np.full((height, width), int(np.median(border)), np.uint8)
+    face = cv2.resize(gray, (CEW_FACE_PX, CEW_FACE_PX), interpolation=cv2.INTER_CUBIC)
+    top, left = (height - CEW_FACE_PX) // 2, (width - CEW_FACE_PX) // 2
+    mask = np.zeros((CEW_FACE_PX, CEW_FACE_PX), np.float32)
+    mask[8:-8, 8:-8] = 1.0
+    mask = cv2.GaussianBlur(mask, (0, 0), 4)
+    region = canvas[top : top + CEW_FACE_PX, left : left + CEW_FACE_PX].astype(np.float32)
+    canvas[top : top + CEW_FACE_PX, left : left + CEW_FACE_PX] = \
+        (region * (1 - mask) + face * mask).astype(np.uint8)
+    return cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR)
+
+
+def cew_portraits(data: Path) -> Iterator[Photo]:
+    """The CEW test faces as portraits, even light and (alternately) one side dark."""
+    rng = np.random.default_rng(15)
     for n, (path, label) in enumerate(cew_test_faces(data)):
         image = cv2.imread(str(path))
         if image is None:
             continue
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-        canvas = np.full((height, width), int(np.median(border)), np.uint8)
-        face = cv2.resize(gray, (CEW_FACE_PX, CEW_FACE_PX), interpolation=cv2.INTER_CUBIC)
-        top, left = (height - CEW_FACE_PX) // 2, (width - CEW_FACE_PX) // 2
-        mask = np.zeros((CEW_FACE_PX, CEW_FACE_PX), np.float32)
-        mask[8:-8, 8:-8] = 1.0
-        mask = cv2.GaussianBlur(mask, (0, 0), 4)
-        region = canvas[top : top + CEW_FACE_PX, left : left + CEW_FACE_PX].astype(np.float32)
-        canvas[top : top + CEW_FACE_PX, left : left + CEW_FACE_PX] = \
-            (region * (1 - mask) + face * mask).astype(np.uint8)
-        picture = cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR)
+        picture = cew_portrait(image)
         rel = f"cew/{path.parent.name}/{path.name}"
         yield rel, picture, label
         yield rel + " side light", side_light(
-            picture, width / 2.0, CEW_FACE_PX, dark_left=bool(n % 2),
+            picture, STUDIO_SIZE[0] / 2.0, CEW_FACE_PX, dark_left=bool(n % 2),
             gain=float(rng.uniform(*SHADOW_GAIN)), gamma=float(rng.uniform(*SHADOW_GAMMA))), label
 
 
