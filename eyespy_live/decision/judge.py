@@ -41,7 +41,7 @@ REASON_DARK_PATCH = "too dark"  # eyecrop's reason: both eye patches darker than
 # styles on ZJU training people and CEW training faces; CNN alone at P ≥ 0.5): patches under
 # 20 read right 88.3 → 96.3 % (511 patches), 20–35 93.9 → 96.7 %, 35–50 95.6 → 98.3 %, and
 # 50–70 lost (91.9 → 90.3 %). Through the whole photo path (the fusion was fitted on raw
-# readings) scaling under 20 made 2 of 2210 proxy and studio photos better on balance and
+# readings) scaling under 20 made 3 of 2086 proxy and studio photos better on balance and
 # false "closed" 14 → 12; under 35 or 50 it added false "closed" (measured before the face
 # state's wink rule of this change: +9 −8 and +10 −10 photos, false closed 12 → 14 / 15).
 DARK_PATCH_MEAN = 20.0
