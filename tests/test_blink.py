@@ -268,3 +268,11 @@ def test_a_clear_blink_after_open_frames_cut_by_cant_tell_vetoes_is_found():
     assert [e.kind for e in events] == ["blink"]
     _, events = feed(vetoed + [0.9] + [0.02] * 5, DEFAULTS)
     assert events == []  # one closed frame: needs the eyes seen open for 100 ms
+
+
+def test_a_face_first_seen_mid_blink_does_not_take_shut_eyes_for_its_open_level():
+    # The video starts inside a blink (no event for it), then a shallow blink 400 ms later.
+    values = [0.95] * 5 + [0.02] * 12 + [0.2, 0.45, 0.5, 0.3, 0.05] + [0.02] * 10
+    _, events = feed(values, DEFAULTS)
+    assert [e.kind for e in events] == ["blink"]
+    assert events[0].first_frame == 17

@@ -280,9 +280,12 @@ class BlinkStateMachine:
             self._last_open = obs.ts
         else:
             self._open_since = None
-        # Only frames read open feed the level, so a laugh narrowing the eyes for seconds
-        # does not lift it; a face's first frames all do (it has no level to read them by).
-        if self._run is None or len(self._open_values) < OPEN_LEVEL_MIN_FRAMES:
+        # Frames outside any closure feed the level, so a laugh narrowing the eyes for
+        # seconds does not lift it. Until a face has a level, its frames below t_closed do
+        # too: a glare face's flicker starts closures before it has one to read them by.
+        # Eyes seen shut (a video starting inside a blink) never do.
+        warming_up = len(self._open_values) < OPEN_LEVEL_MIN_FRAMES and raw < s.t_closed
+        if self._run is None or warming_up:
             self._remember_open(obs.ts, raw)
         return events
 
