@@ -276,3 +276,12 @@ def test_a_face_first_seen_mid_blink_does_not_take_shut_eyes_for_its_open_level(
     _, events = feed(values, DEFAULTS)
     assert [e.kind for e in events] == ["blink"]
     assert events[0].first_frame == 17
+
+
+def test_eyes_kept_shut_after_one_open_frame_are_no_eyes_closed_event():
+    """One open frame is enough before a clear blink, not before eyes that stay shut (a face
+    first seen looking down a moment after it looked up)."""
+    _, events = feed([0.03] + [0.95] * 30 + [0.02] * 5, DEFAULTS)
+    assert events == []
+    _, events = feed([0.03] * 4 + [0.95] * 30 + [0.02] * 5, DEFAULTS)
+    assert [e.kind for e in events] == ["eyes_closed"]

@@ -191,12 +191,14 @@ def _lower(p: float, shift: float) -> float:
     return 1.0 / (1.0 + math.exp(-(_logit(p) - shift)))
 
 
-def _fast_onset(run: _Run, settings: BlinkSettings) -> bool:
-    """Did this closure start like a blink: from eyes seen open, closing quickly?"""
+def _fast_onset(run: _Run, settings: BlinkSettings, reopened: bool = True) -> bool:
+    """Did this closure start like a blink: from eyes seen open, closing quickly?
+    (`reopened`: the eyes opened again, so a clear closure may follow one open frame; a
+    closure still going on, possibly a glance down, needs `min_open_before_ms`.)"""
     slack = 0.5  # ms: frame times are sums of 1/fps and do not add up exactly
     needed = settings.min_open_before_ms
     shut = [ts for ts, v in run.samples if v >= settings.t_closed]
-    if shut and (shut[-1] - shut[0]) * 1000.0 + slack >= SURE_SHUT_MS:
+    if reopened and shut and (shut[-1] - shut[0]) * 1000.0 + slack >= SURE_SHUT_MS:
         needed = 0.0
     if run.onset_from is None or run.open_before_ms + slack < needed:
         return False
@@ -242,7 +244,7 @@ class BlinkStateMachine:
                 self._extend(obs, value)
                 if not self._run.reported_long and self._run.shut_ms(obs.ts) >= s.long_closure_ms:
                     self._run.reported_long = True
-                    if _fast_onset(self._run, s):
+                    if _fast_onset(self._run, s, reopened=False):
                         events.append(self._event("eyes_closed", self._run.last_ts))
                 return events
             events.extend(self._close_run(obs.ts, "blink"))
