@@ -57,7 +57,7 @@ WINK_MAX_SHIFT = 6  # px searched each way (heads drift a few pixels within a cl
 # (`conditions.studio`, replicated border, 150 px) 338; a flat background at 130 px 320,
 # 150 px 343, 170 px 355, 190 px 363, 210 px 370. A bare face crop needs to fill the frame
 # for BlazeFace (a real portrait's head and shoulders give it the rest); 190 still leaves
-# a quarter of the width and 13 % of the height on each side.
+# a fifth of the width and a ninth of the height on each side.
 CEW_FACE_PX = 190
 
 
