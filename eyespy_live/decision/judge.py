@@ -18,6 +18,7 @@ import numpy as np
 
 from eyespy_live.decision.facestate import (
     DEFAULT_LIMITS,
+    REASON_DARK,
     REASON_DISAGREE,
     StateLimits,
     geometry_reason,
@@ -32,7 +33,6 @@ from eyespy_live.vision.landmarks import FaceGeometry, FaceLandmarker
 # faces 92 % of open eyes and 1.1 % of closed ones read below it; in the focus_webcam video
 # 4.7 % of frames reach it (at 0.05: 13 %, for the same closed eyes caught).
 CLEAR_OPEN = 0.1
-REASON_DARK_PATCH = "too dark"  # eyecrop's reason: both eye patches darker than it reads
 
 # A still photo's eye patch darker than this (mean grey) is scaled to the CEW eye patches'
 # median mean (126) before the CNN reads it: the CNN learnt exposures down to ~¼ of its
@@ -135,10 +135,10 @@ class EyeJudge:
         model = ExposedModel(self.model) if thorough and self.landmarker is not None \
             else self.model
         seen = (True, True)
-        if thorough and self.landmarker is not None and unreadable in (None, REASON_DARK_PATCH):
+        if thorough and self.landmarker is not None and unreadable in (None, REASON_DARK):
             seen = (readable(patches.patches[0]), readable(patches.patches[1]))
-            unreadable = None if any(seen) else REASON_DARK_PATCH
-        if unreadable and unreadable != REASON_DARK_PATCH:
+            unreadable = None if any(seen) else REASON_DARK
+        if unreadable and unreadable != REASON_DARK:
             return EyeJudgement(None, unreadable)
         cnn = (model.p_closed(patches.patches[0]), model.p_closed(patches.patches[1]))
         if self.landmarker is None:
