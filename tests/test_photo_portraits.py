@@ -76,6 +76,15 @@ def test_an_eye_in_deep_shadow_is_judged_by_the_other(shared_data, detector, jud
     cv2.rectangle(shut, (int(x - 0.5 * d), int(y - 0.4 * d)),
                   (int(x + 0.5 * d), int(y + 0.4 * d)), (2, 2, 2), -1)
     assert analyze_photo(shut, detector, judge, BlinkSettings()).verdict == "retake"
+    # Both eyes with nothing to read: can't tell, never closed.
+    both = cv2.imread(str(shared_data / "photos/dryeye_pair/eyes_open.jpg"))
+    face = max(detector.detect_photo(both), key=lambda f: f.box[2])
+    d = face.inter_eye_distance
+    for x, y in face.eyes:
+        cv2.rectangle(both, (int(x - 0.45 * d), int(y - 0.4 * d)),
+                      (int(x + 0.45 * d), int(y + 0.4 * d)), (2, 2, 2), -1)
+    verdict = analyze_photo(both, detector, judge, BlinkSettings())
+    assert verdict.verdict == "check" and verdict.faces[0].reason, verdict
 
 
 def test_a_dark_patch_is_read_at_the_usual_exposure_and_a_flat_one_is_unreadable():
