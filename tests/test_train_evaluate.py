@@ -79,3 +79,24 @@ def test_every_degradation_keeps_the_patch_shape_and_changes_it(shared_data):
     assert set(results) == set(CONDITIONS)
     assert results["clean"]["accuracy"] >= 0.9
     assert results["tiny eye (8 px, upscaled)"]["roc_auc"] < results["clean"]["roc_auc"]
+
+
+def test_rewriting_the_card_top_keeps_the_fusion_and_later_sections(tmp_path):
+    """The CNN's training run rewrites the card's top; the fusion section (written by the
+    fusion command) and the notes after it must survive it unchanged."""
+    import json
+
+    from eyespy_live.resources import models_dir
+    from eyespy_live.train.card import write_card
+
+    shipped = (models_dir() / "MODEL_CARD.md").read_text()
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# stale top\n\n<!-- fusion: begin -->\nfusion text\n<!-- fusion: end -->\n"
+                    "\n### Later notes\nkept\n")
+    report = json.loads((models_dir() / "eye_state_int8_metrics.json").read_text())
+    write_card(card, report)
+    text = card.read_text()
+    assert text.startswith("# Eye-state model card") and "stale top" not in text
+    assert text.endswith("<!-- fusion: begin -->\nfusion text\n<!-- fusion: end -->\n"
+                         "\n### Later notes\nkept\n")
+    assert text.split("<!-- fusion: begin -->")[0] == shipped.split("<!-- fusion: begin -->")[0]

@@ -281,4 +281,10 @@ def write_card(path: Path, report: dict) -> None:
         " are a derivative; check before commercial use.",
         "",
     ]
-    Path(path).write_text("\n".join(lines))
+    # This writes the card's top (the CNN); the sections after it — the fusion's, between
+    # its markers, and anything added below — belong to other commands: keep them.
+    kept = ""
+    old = Path(path).read_text() if Path(path).is_file() else ""
+    if "<!-- fusion: begin -->" in old:
+        kept = "\n" + old[old.index("<!-- fusion: begin -->"):]
+    Path(path).write_text("\n".join(lines) + kept)
