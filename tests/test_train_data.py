@@ -39,6 +39,16 @@ def test_cew_faces_cut_by_annotation_match_the_dataset_patches(shared_data, tmp_
     assert set(s.sources) == {"cew_faces_annot"}
     assert s.names[0].endswith(":L")
 
+    # The wandering-eye-point copies (training only): the face's group, other pixels than
+    # the plain crop, and the same copies on every run.
+    j = data.load_cew_faces_jitter(tmp_path, detector=None, copies=2)
+    assert len(j) == 40 and set(j.sources) == {"cew_faces_jitter"}
+    assert set(j.groups) == set(s.groups)
+    plain = s.patches[0].astype(int)
+    assert all(np.abs(j.patches[i].astype(int) - plain).mean() > 1 for i in (0, 2))
+    again = data.load_cew_faces_jitter(tmp_path, detector=None, copies=2)
+    assert np.array_equal(j.patches, again.patches)
+
 
 def test_closeup_patch_and_cache_roundtrip(shared_data, tmp_path):
     image = np.zeros((300, 400, 3), np.uint8)
@@ -81,3 +91,15 @@ def test_a_layout_string_names_each_stage_and_rejects_typos():
     assert parse_layout("s,24, p, d32") == ("s", 24, "p", "d32")
     with pytest.raises(ValueError, match="'q'"):
         parse_layout("16,q,32")
+
+
+def test_compare_figures_count_errors_and_penalise_confident_mistakes():
+    from eyespy_live.train.compare import figures
+
+    labels = np.array([0, 0, 1, 1])
+    sure = figures(labels, np.array([0.1, 0.2, 0.9, 0.4]))
+    assert sure["errors"] == 1 and sure["accuracy"] == 0.75 and sure["n"] == 4
+    # the same one mistake made confidently costs more log-loss, not more accuracy
+    bold = figures(labels, np.array([0.1, 0.2, 0.9, 0.01]))
+    assert bold["accuracy"] == 0.75 and bold["log_loss"] > sure["log_loss"]
+    assert abs(sure["log_loss"] - float(-np.mean(np.log([0.9, 0.8, 0.9, 0.4])))) < 1e-9

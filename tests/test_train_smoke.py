@@ -86,3 +86,28 @@ def test_the_student_learns_what_the_teacher_says():
                          verbose=0)
     student = train_model(patches, labels, config, teacher=always_closed)
     assert (predict_float(student, patches) > 0.5).all()
+
+
+def test_an_ensemble_exports_as_one_int8_graph_giving_the_members_mean(tmp_path):
+    """Two members fixed at P 0.1 and 0.7 (zero kernel, bias = logit): the exported graph
+    keeps the single model's contract and answers their mean, 0.4, for any patch."""
+    from eyespy_live.train.infer import TFLiteScorer
+    from eyespy_live.train.model import build_model, ensemble_model, export_int8
+
+    layout = (4, "p", 8)
+    members = []
+    for p in (0.1, 0.7):
+        member = build_model(layout)
+        kernel, _ = member.get_layer("p_closed").get_weights()
+        member.get_layer("p_closed").set_weights([np.zeros_like(kernel),
+                                                  np.array([np.log(p / (1 - p))], np.float32)])
+        members.append(member)
+    rng = np.random.default_rng(0)
+    patches = rng.integers(0, 255, (40, 24, 24), dtype=np.uint8)
+    path = tmp_path / "ensemble.tflite"
+    export_int8(ensemble_model(members, layout), patches, path)
+    scorer = TFLiteScorer(path)
+    assert scorer.in_dtype == np.int8 and scorer.size == 24
+    detail = scorer.interpreter.get_output_details()[0]
+    assert detail["dtype"] == np.int8 and list(detail["shape"]) == [1, 1]
+    assert np.allclose(scorer.score(patches[:10]), 0.4, atol=0.01)

@@ -26,7 +26,12 @@ from eyespy_live.train.evaluate import (
     evaluate_all,
     print_report,
 )
-from eyespy_live.train.model_layout import DEFAULT_EPOCHS, DEFAULT_LAYOUT, parse_layout
+from eyespy_live.train.model_layout import (
+    DEFAULT_ENSEMBLE,
+    DEFAULT_EPOCHS,
+    DEFAULT_LAYOUT,
+    parse_layout,
+)
 from eyespy_live.train.splits import assign_splits, check_disjoint
 from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE
 
@@ -45,6 +50,7 @@ def small_subset(patches: datamod.PatchSet, per_class: int, seed: int) -> datamo
 def train(args: argparse.Namespace) -> dict:
     from eyespy_live.train.model import (
         TrainConfig,
+        ensemble_model,
         export_float,
         export_int8,
         load_model,
@@ -57,7 +63,8 @@ def train(args: argparse.Namespace) -> dict:
     patches = datamod.load_all(args.data, args.sources, cache_dir=args.cache)
     split = assign_splits(patches.groups)
     check_disjoint(patches.groups, split)
-    tr, va = patches.subset(split == "train"), patches.subset(split == "val")
+    extra = np.isin(patches.sources, datamod.TRAIN_ONLY_SOURCES)
+    tr, va = patches.subset(split == "train"), patches.subset((split == "val") & ~extra)
     if args.limit:
         tr, va = small_subset(tr, args.limit, args.seed), small_subset(va, args.limit, args.seed)
     log.info("train %d (closed %d), val %d; groups train %d / val %d / test %d",
@@ -65,7 +72,7 @@ def train(args: argparse.Namespace) -> dict:
              len(set(patches.groups[split == "test"])))
     layout = parse_layout(args.layout)
     config = TrainConfig(epochs=args.epochs, seed=args.seed, steps_per_epoch=args.steps,
-                         augment_strength=args.augment, layout=layout,
+                         augment_strength=args.augment, layout=layout, ema=args.ema,
                          verbose=2 if not args.quiet else 0)
 
     def val_accuracy(model) -> float | None:
@@ -87,7 +94,21 @@ def train(args: argparse.Namespace) -> dict:
     if teacher is not None:
         teacher_info["teacher_val_accuracy"] = val_accuracy(teacher)
         log.info("teacher: validation accuracy %s", teacher_info["teacher_val_accuracy"])
-    model = train_model(tr.patches, tr.labels, config, va.patches, va.labels, teacher=teacher)
+    weights = None
+    if args.source_weight:  # "cew_patches=2": drawn twice as often as a weight-1 patch
+        table = {k: float(v) for k, v in (item.split("=", 1) for item in args.source_weight)}
+        weights = np.array([table.get(str(src), 1.0) for src in tr.sources], np.float64)
+    members, member_accuracy = [], []
+    for k in range(args.ensemble):  # member k: seed + k (member 0 is the single model)
+        member = train_model(tr.patches, tr.labels, replace(config, seed=args.seed + k),
+                             va.patches, va.labels, sample_weight=weights, teacher=teacher)
+        if args.ensemble > 1:
+            save_model(member, Path(args.work) / f"member_{k}.keras")
+        members.append(member)
+        member_accuracy.append(val_accuracy(member))
+        log.info("member %d (seed %d): validation accuracy %s", k, args.seed + k,
+                 member_accuracy[-1])
+    model = ensemble_model(members, layout)
     out = Path(args.out)
     model_path = out / "eye_state_int8.tflite"
     export_int8(model, tr.patches, model_path, seed=args.seed)
@@ -103,6 +124,14 @@ def train(args: argparse.Namespace) -> dict:
         "val_accuracy": val_accuracy(model), **teacher_info,
         "train_seconds": round(time.time() - started, 1),
     }
+    if args.ensemble > 1:
+        info.update(ensemble=args.ensemble, member_val_accuracy=member_accuracy)
+    if args.ema:
+        info["ema"] = args.ema
+    if args.source_weight:
+        info["source_weight"] = list(args.source_weight)
+    Path(args.work).mkdir(parents=True, exist_ok=True)
+    (Path(args.work) / "training_info.json").write_text(json.dumps(info, indent=1) + "\n")
     log.info("exported %s (%d bytes)", model_path, model_path.stat().st_size)
     return {"model": model_path, "float": float_path, "info": info}
 
@@ -136,6 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teacher-epochs", type=int, default=60)
     parser.add_argument("--teacher", type=Path, default=None,
                         help="a saved teacher.keras to distil from instead of training one")
+    parser.add_argument("--ensemble", type=int, default=DEFAULT_ENSEMBLE,
+                        help="train this many copies (seeds seed, seed+1, …) and export one "
+                             "int8 graph giving the mean of their P(closed)")
+    parser.add_argument("--ema", type=float, default=0.0,
+                        help="keep an exponential moving average of the weights with this "
+                             "momentum (e.g. 0.999) and export it; 0: off")
+    parser.add_argument("--source-weight", nargs="*", default=[], metavar="SOURCE=W",
+                        help="draw a source's training patches W times as often, e.g. "
+                             "cew_patches=2 (default: every patch alike)")
     parser.add_argument("--limit", type=int, default=0,
                         help="smoke run: at most this many patches per class")
     parser.add_argument("--no-eval", action="store_true", help="skip evaluation and card")
@@ -150,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         previous = out / "eye_state_int8_metrics.json"
         info = json.loads(previous.read_text()).get("training", {}) if previous.is_file() else {}
+        trained = Path(args.work) / "training_info.json"  # written by the run that trained it
+        if trained.is_file():
+            info = json.loads(trained.read_text())
         result = {"model": out / "eye_state_int8.tflite",
                   "float": Path(args.work) / "eye_state_float32.tflite", "info": info}
     else:

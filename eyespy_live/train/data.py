@@ -10,6 +10,7 @@ No TensorFlow here: this module runs in the runtime environment too (tests, eval
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -149,40 +150,71 @@ def read_cew_eye_coordinates(path: Path) -> dict[str, tuple[tuple[float, float],
     return coords
 
 
-def load_cew_faces(data: Path, detector=None, upscale: int = 4) -> PatchSet:
-    """Eye patches cut from the CEW face crops by our detector and `eye_patches`.
+def _cew_detected_faces(data: Path, detector, upscale: int = 4) -> Iterator[tuple]:
+    """(enlarged gray face, Face, label, path, source) for every CEW face crop.
 
     The 100×100 faces are upscaled (`upscale`×) before detection, as a camera frame would
     show them larger; where the detector finds no face, the dataset's eye coordinates place
     the crop instead (source `cew_faces_annot`), so no person is lost from the split.
     """
     root = Path(data) / "cew" / "faces"
+    for folder, label in (("ClosedFace", 1), ("OpenFace", 0)):
+        annotated = read_cew_eye_coordinates(root / f"EyeCoordinatesInfo_{folder}.txt")
+        for path in _images(root / folder):
+            image = cv2.imread(str(path))
+            if image is None:
+                continue
+            big = cv2.resize(image, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+            face, source = None, "cew_faces"
+            if detector is not None:
+                faces = detector.detect(big)
+                if faces:
+                    face = max(faces, key=lambda f: f.score * f.box[2] * f.box[3])
+            if face is None and path.name in annotated:
+                (lx, ly), (rx, ry) = annotated[path.name]
+                eyes = ((lx * upscale, ly * upscale), (rx * upscale, ry * upscale))
+                face = Face(box=(0, 0, big.shape[1], big.shape[0]), score=0.0, eyes=eyes)
+                source = "cew_faces_annot"
+            if face is not None:
+                yield to_gray(big), face, label, path, source
+
+
+def load_cew_faces(data: Path, detector=None, upscale: int = 4) -> PatchSet:
+    """Eye patches cut from the CEW face crops by our detector and `eye_patches`."""
 
     def rows() -> Iterator[tuple]:
-        for folder, label in (("ClosedFace", 1), ("OpenFace", 0)):
-            annotated = read_cew_eye_coordinates(root / f"EyeCoordinatesInfo_{folder}.txt")
-            for path in _images(root / folder):
-                image = cv2.imread(str(path))
-                if image is None:
-                    continue
-                big = cv2.resize(image, None, fx=upscale, fy=upscale,
-                                 interpolation=cv2.INTER_CUBIC)
-                gray = to_gray(big)
-                face, source = None, "cew_faces"
-                if detector is not None:
-                    faces = detector.detect(big)
-                    if faces:
-                        face = max(faces, key=lambda f: f.score * f.box[2] * f.box[3])
-                if face is None and path.name in annotated:
-                    (lx, ly), (rx, ry) = annotated[path.name]
-                    eyes = ((lx * upscale, ly * upscale), (rx * upscale, ry * upscale))
-                    face = Face(box=(0, 0, big.shape[1], big.shape[0]), score=0.0, eyes=eyes)
-                    source = "cew_faces_annot"
-                if face is None:
-                    continue
-                cut = eye_patches(gray, face)
+        for gray, face, label, path, source in _cew_detected_faces(data, detector, upscale):
+            cut = eye_patches(gray, face)
+            for side, patch in zip("LR", cut.patches, strict=True):
+                yield patch, label, cew_group(path.name), source, f"{path.name}:{side}"
+
+    return PatchSet.build(rows())
+
+
+def load_cew_faces_jitter(data: Path, detector=None, copies: int = 3,
+                          wander: float = 0.1) -> PatchSet:
+    """Extra training crops of the CEW faces with the detector's eye points moved.
+
+    BlazeFace's eye centres wander by ~0.1 inter-eye distance, so at run time the eye sits
+    off-centre, a little bigger or smaller and tilted in its patch. Shifting the 24×24
+    patch afterwards (the augmentation) fills the edge with replicated pixels; re-cutting
+    from the face shows the real brow, nose and cheek instead. Each eye point moves by up
+    to `wander` × inter-eye distance in x and y (a fixed random stream per file); the
+    group is the face's, so copies never cross a split. Training only (`train_only`).
+    """
+
+    def rows() -> Iterator[tuple]:
+        for gray, face, label, path, _ in _cew_detected_faces(data, detector):
+            rng = np.random.default_rng(list(hashlib.sha256(path.name.encode()).digest()))
+            spread = wander * face.inter_eye_distance
+            for copy in range(copies):
+                moved = rng.uniform(-spread, spread, (2, 2))
+                eyes = tuple((float(x + dx), float(y + dy))
+                             for (x, y), (dx, dy) in zip(face.eyes, moved, strict=True))
+                cut = eye_patches(gray, Face(face.box, face.score, eyes))
                 for side, patch in zip("LR", cut.patches, strict=True):
-                    yield patch, label, cew_group(path.name), source, f"{path.name}:{side}"
+                    yield (patch, label, cew_group(path.name), "cew_faces_jitter",
+                           f"{path.name}#{copy}:{side}")
 
     return PatchSet.build(rows())
 
@@ -314,7 +346,11 @@ def load_cache(path: Path) -> PatchSet:
 
 # ---------------------------------------------------------------- everything at once
 
-ALL_SOURCES = ("cew_patches", "cew_faces", "web_closeups", "focus_webcam", "eyeblink8", "zju")
+ALL_SOURCES = ("cew_patches", "cew_faces", "web_closeups", "focus_webcam", "eyeblink8", "zju",
+               "cew_faces_jitter")
+# Extra copies of items that are already in the data in their plain form: trained on, never
+# validated or tested on (their val / test groups are dropped by the trainer).
+TRAIN_ONLY_SOURCES = ("cew_faces_jitter",)
 
 
 def load_all(data: Path, sources: Iterable[str] = ALL_SOURCES, detector=None,
@@ -326,7 +362,8 @@ def load_all(data: Path, sources: Iterable[str] = ALL_SOURCES, detector=None,
         if cached is not None and cached.is_file():
             parts.append(load_cache(cached))
             continue
-        if name in ("cew_faces", "focus_webcam", "eyeblink8", "zju") and detector is None:
+        if name in ("cew_faces", "cew_faces_jitter", "focus_webcam", "eyeblink8", "zju") \
+                and detector is None:
             from eyespy_live.vision.faces import create_detector
 
             detector = create_detector("blazeface")
@@ -334,6 +371,8 @@ def load_all(data: Path, sources: Iterable[str] = ALL_SOURCES, detector=None,
             part = load_cew_patches(data)
         elif name == "cew_faces":
             part = load_cew_faces(data, detector)
+        elif name == "cew_faces_jitter":
+            part = load_cew_faces_jitter(data, detector)
         elif name == "web_closeups":
             part = load_web_closeups(data)
         elif name == "focus_webcam":

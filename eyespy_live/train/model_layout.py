@@ -7,6 +7,7 @@
 # layouts tried). "s" (space-to-depth) and "dN" (depthwise-separable) stages are available.
 DEFAULT_LAYOUT: tuple = (8, "p", 16, "p", 32, "p", 64)
 DEFAULT_EPOCHS = 100
+DEFAULT_ENSEMBLE = 1  # seed copies averaged in one graph (`--ensemble`)
 
 
 def parse_layout(text: str) -> tuple:
