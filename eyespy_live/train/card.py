@@ -256,6 +256,77 @@ def write_card(path: Path, report: dict) -> None:
         "Training is deterministic: two runs with the same seed give byte-identical .tflite"
         " files (checked on a short run).",
         "",
+        "### Issue 14: seed ensembles, weight averaging, data variants (not shipped)",
+        "",
+        "Aim: per-eye accuracy ≥ 98 % on the CEW test split. Each candidate was trained by"
+        " `python -m eyespy_live.train --data ../shared/data --out DIR --work DIR --no-eval`"
+        " with the options shown (`--ensemble K`: K copies, seeds 1234 … 1234+K−1, exported as"
+        " one int8 graph whose output is the mean of their P(closed), same [1,24,24,1] →"
+        " [1,1] int8 contract; `--ema 0.999`: Adam's moving average of the weights is what is"
+        " exported) and ranked by `python -m eyespy_live.train.compare DIR/*.tflite --zju` on"
+        " the validation split (1,022 patches; the only split that chose), int8, accuracy at"
+        " 0.5 / log-loss / ROC-AUC. ZJU's 8 training-side people (4,824 eyes cut by our"
+        " detector, never trained on by the CNN) are a cross-dataset check beside it; they did"
+        " not choose. 2 members ≈ 67.7 KB, 3 members ≈ 101 KB (over the 100 KB target).",
+        "",
+        "| candidate | validation acc. / log-loss / AUC | ZJU training people acc. /"
+        " log-loss | note |",
+        "|---|---|---|---|",
+        "| **shipped model** (trained 2026-11-23) | 96.87 % / 0.0876 / 0.9954 | 98.67 % /"
+        " 0.055 | kept |",
+        "| today's default command, seeds 1234 / 1235 / 1236 | 96.87 / 96.18 / 95.89 %;"
+        " 0.100 / 0.096 / 0.100; 0.9941 / 0.9951 / 0.9946 | 99.11 / 99.25 / 99.32 % |"
+        " the spread of one recipe over seeds |",
+        "| `--ensemble 2` | 97.06 % / 0.0935 / 0.9950 | 99.30 % / 0.044 | |",
+        "| `--ensemble 3` | 96.58 % / 0.0916 / 0.9954 | 99.40 % / 0.043 | 101 KB |",
+        "| `--ema 0.999`, seeds 1234 / 1235 / 1236 | 96.67 / 96.18 / 96.48 %;"
+        " 0.098 / 0.094 / 0.097 | 98.90 / 99.11 / 99.25 % | |",
+        "| `--ensemble 2 --ema 0.999` | 96.87 % / 0.0915 / 0.9953 | 99.25 % / 0.048 | |",
+        "| `--ensemble 3 --ema 0.999` | 96.67 % / 0.0899 / 0.9955 | 99.34 % / 0.047 |"
+        " 101 KB |",
+        "| `--ensemble 2 --ema 0.999 --augment 0.4` | 96.67 % / 0.0912 / 0.9952 | 97.95 % /"
+        " 0.074 | weaker off CEW |",
+        "| `--ensemble 2 --ema 0.999 --epochs 200` | 96.48 % / 0.0861 / 0.9959 | 99.09 % /"
+        " 0.052 | |",
+        "| `--ensemble 3 --ema 0.999 --epochs 200` | 96.77 % / 0.0855 / 0.9960 | 99.23 % /"
+        " 0.050 | 101 KB |",
+        "| `--ensemble 2 --ema 0.999 --epochs 300` | 96.87 % / 0.0876 / 0.9958 | 99.05 % /"
+        " 0.055 | ties the shipped model |",
+        "| `--ensemble 2 --source-weight cew_patches=2` | 96.38 % / 0.0910 / 0.9955 |"
+        " 99.32 % / 0.047 | CEW's own patches drawn twice as often |",
+        "| `--ensemble 2 --ema 0.999 --epochs 200 --source-weight cew_patches=2` | 96.67 % /"
+        " 0.0891 / 0.9955 | 99.30 % / 0.047 | |",
+        "| `--sources cew_patches cew_faces web_closeups cew_faces_jitter --steps 100 --ema"
+        " 0.999`, first member only | 96.28 % (float; 96.67 % without the jitter crops) | — |"
+        " stopped: re-cut crops with the eye points moved ±0.1 inter-eye distance |",
+        "",
+        "None beats the shipped model on validation in accuracy and in log-loss / AUC"
+        " together, so it stays, and the fusion fitted on its outputs stays with it. Averaging"
+        " seeds does what it should — an ensemble's log-loss is below its members' (0.0935"
+        " against 0.0997 and 0.0957) and the one-point spread between seeds narrows — but the"
+        " mean lands where the shipped model already is: within ±2 patches of its 96.87 %."
+        " Its own seed re-trained by today's command is a different model (96.87 %, log-loss"
+        " 0.0997: the eye crops have changed since), so the shipped one sits at the good end"
+        " of that spread. On ZJU's people the ensembles at the default augmentation all beat it"
+        " (99.05–99.40 % against 98.67 %; `--augment 0.4` is worse there), but that set did"
+        " not choose. CEW test split, reported"
+        " only (patches + our crops, 1,528 eyes, `infer.TFLiteScorer` at 0.5): shipped 96.92 %;"
+        " `--ensemble 2` 96.79 %, `--ensemble 2 --ema 0.999` 96.86 %, `… --epochs 200`"
+        " 96.99 %, `… --epochs 300` 96.79 %, `--ensemble 3 --ema 0.999 --epochs 200` 96.92 %,"
+        " `--ensemble 2 --source-weight cew_patches=2` 97.32 % and the same with `--ema 0.999"
+        " --epochs 200` 97.45 % (both below the shipped model on validation) — all inside the"
+        " shipped model's interval [95.52, 98.07].",
+        "",
+        "Target ≥ 98 % per eye on the CEW test split: **not met**, by the CNN (96.92 %) or by"
+        " the fusion (97.54 %). With one photo per person, 1,022 validation patches (one patch"
+        " = 0.1 point) and a seed spread of a point, what was tried moves the figure by less"
+        " than its noise; the errors left are mostly squints, lowered gazes and heavy lids that"
+        " a 24×24 patch shows ambiguously, and a few clear misses (an open eye glancing"
+        " sideways read closed at 0.98) that no variant fixed. More labelled people, not a"
+        " different training recipe, is the next step. Speed (`invoke()`, best of 5 runs of"
+        " 3,000, 2026-12-02, this machine): one network 5.9–8.2 µs, two members 11.2 µs, three"
+        " 16.7 µs.",
+        "",
         "## Known limits and failure modes",
         "",
         "- CEW has one photo per person and mostly frontal, well-lit faces; the webcam video is"
