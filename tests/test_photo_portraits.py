@@ -126,3 +126,44 @@ def test_a_wink_in_a_grin_is_no_laughing_squint():
     p = (0.95, 0.3)  # combined 0.53: over the photo threshold
     assert face_state(p, 0.5, 0.5, laugh, photo=True)[0] == FaceState.SQUINT
     assert face_state(p, 0.5, 0.5, wink, photo=True)[0] == FaceState.CLOSED
+
+
+# Real CEW faces as 320×243 portraits that fill the frame: the full-range passes miss each
+# (the live `detect` still does: its path is unchanged); the photo search's close-face retry
+# finds it, and the eyes are then read as for any face.
+@pytest.mark.parametrize(("name", "light", "verdict"), [
+    ("OpenFace/Dick_Devine_0001.jpg", "even", "keep"),
+    ("OpenFace/Larry_Ralston_0001.jpg", "side", "keep"),
+    ("OpenFace/Nigel_Redden_0001.jpg", "side", "keep"),
+    ("ClosedFace/closed_eye_0186.jpg_face_1.jpg", "even", "retake"),
+    ("ClosedFace/closed_eye_1204.jpg_face_1.jpg", "side", "retake"),
+])
+def test_a_face_filling_a_portrait_is_found_and_judged(shared_data, detector, judge, name,
+                                                       light, verdict):
+    image = cv2.imread(str(shared_data / "cew/faces" / name))
+    assert image is not None
+    portrait = portraits.cew_portrait(image)
+    if light == "side":  # the image's right half in deep shadow, as Yale's left light
+        portrait = portraits.side_light(portrait, portrait.shape[1] / 2.0,
+                                        portraits.CEW_FACE_PX, dark_left=False, gain=0.15,
+                                        gamma=1.3)
+    assert detector.detect(portrait) == []
+    (face,) = detector.detect_photo(portrait)
+    assert face.score >= 0.6 and face.box[2] > portraits.CEW_FACE_PX / 2
+    said = analyze_photo(portrait, detector, judge, BlinkSettings())
+    assert said.verdict == verdict, said.reason
+
+
+@pytest.mark.parametrize("name", [
+    "photos/web_misc/cat.jpg", "photos/web_misc/potato.jpg", "photos/dlib_groups/dogs.jpg",
+    # Single-eye close-ups the short-range model alone takes for a face (score ≥ 0.6): the
+    # retry's face-mesh check must turn them down.
+    "eyes/web_eye_closeups/Open/_121.jpg", "eyes/web_eye_closeups/Open/_708.jpg",
+    "eyes/web_eye_closeups/Open/_99.jpg",
+])
+def test_an_image_without_a_face_still_has_none(shared_data, detector, name):
+    image = cv2.imread(str(shared_data / name))
+    assert image is not None
+    if "closeups" in name:
+        assert create_detector("blazeface", variant="short").detect(image), name
+    assert detector.detect_photo(image) == []

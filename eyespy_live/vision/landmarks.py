@@ -260,6 +260,13 @@ class FaceLandmarker:
             to_frame, iris.astype(np.float64)
         )
 
+    def presence(self, gray: np.ndarray, face: Face) -> float:
+        """The mesh model's face-presence probability alone (the mesh, not the iris: ~0.8 ms),
+        for a detector that wants a second opinion on a face it is unsure of."""
+        if gray.ndim == 3:
+            gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+        return self._run_mesh(gray, face)[1]
+
     def measure(self, gray: np.ndarray, face: Face) -> FaceGeometry:
         """Landmarks and eye measurements of one face in a grayscale frame."""
         if gray.ndim == 3:
