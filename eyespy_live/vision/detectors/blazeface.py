@@ -76,7 +76,9 @@ _RETRY_BORDERS = (0.0, 0.25, 0.5)
 # On 1681 images without a face (single-eye close-ups from web_eye_closeups and CEW's eye
 # patches at 240 px, the eyeloop eye video, cat / potato / dogs and their crops) the
 # short-range model alone fires on 38–56 at ≥ 0.6 per border (a big eye looks like a close
-# face to it); the mesh gives those at most 0.82 (web_eye_closeups/Open/_318.jpg). All 964
+# face to it); the mesh gives their strongest at most 0.82 (web_eye_closeups/Open/_318.jpg),
+# and with every candidate checked none passes (`benchmarks/photo_faces.py --hard`: the same
+# 3 of 1681 report a face as before, all from the full-range passes). All 964
 # faces ≥ 40 px the full-range passes find in the proxy and real photo sets score ≥ 0.9
 # (1st percentile 0.997 on the CEW portraits, 0.946 on the real photos).
 _RETRY_PRESENCE = 0.9
@@ -174,9 +176,9 @@ class BlazeFaceDetector(FaceDetector):
         with a border. Light is the lesser cause: of the 47 CEW proxy faces missed, the
         full-range model at border 0.5 finds 9 on a CLAHE copy, 14 on the photo itself; the
         short-range model finds 40 (mesh-confirmed). It takes a single large eye for a face
-        too, so the mesh has the last word. Runs only on photos with no face found (~3–6 ms
-        more on a no-face photo: cat.jpg 15.1 → 21.3 ms, a 24 MP shot's reduced decode 15.3 →
-        18.6 ms); the rest pay nothing.
+        too, so the mesh has the last word. Runs only on photos with no face found (~3–5 ms
+        more there, median of 15: cat.jpg 13.2 → 18.3 ms, a 24 MP no-face shot's reduced
+        decode 12.8 → 15.9 ms); the rest pay nothing.
 
         Tried and left out: the same look on a CLAHE copy (clip 2, 4×4 tiles) where the photo
         itself shows nothing found 4 more of the 47 (half the face in deep shadow), but also
