@@ -150,7 +150,9 @@ class EyeJudge:
             return EyeJudgement(cnn, None, cnn=cnn)
         if not thorough and not unreadable and max(cnn) < self.clear_open:
             return EyeJudgement(cnn, None, cnn=cnn)
-        evidence = measure_eyes(gray, face, model, self.landmarker, cnn)  # type: ignore[arg-type]
+        views = self.fusion is not None and self.fusion.uses_views and (thorough or self.fuse_live)
+        evidence = measure_eyes(gray, face, model, self.landmarker, cnn,  # type: ignore[arg-type]
+                                views=views)
         geometry = evidence[0].geometry
         assert geometry is not None
         reason = geometry_reason(geometry, self.limits) or unreadable

@@ -192,7 +192,7 @@ def build_table(faces: Iterator[LabelledFace], source: str, model, landmarker) -
         cut = eye_patches(gray, face)
         if cut.unreadable in ("face too small", "eye outside the frame"):
             continue
-        evidence = measure_eyes(gray, face, model, landmarker)
+        evidence = measure_eyes(gray, face, model, landmarker, views=True)
         for side, ev in enumerate(evidence):
             if eye_labels[side] is None:
                 continue
@@ -261,13 +261,10 @@ def fit(table: EvidenceTable, features: tuple[str, ...] = DEFAULT_FEATURES, c: f
     """A standardised logistic regression over `features`, as the JSON `FusionModel` reads."""
     from sklearn.linear_model import LogisticRegression
 
-    from eyespy_live.vision.fusion import feature_vector
-
     weights = SOURCE_WEIGHTS if weights is None else weights
-    x = np.stack([feature_vector(features, r) for r in table.rows()])
+    x, w = _design(table, features, weights)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    w = np.array([weights.get(str(s), 1.0) for s in table.sources], np.float64)
     lr = LogisticRegression(C=c, max_iter=5000, random_state=seed)
     lr.fit((x - mean) / scale, table.labels, sample_weight=w)
     return {
@@ -282,6 +279,83 @@ def fit(table: EvidenceTable, features: tuple[str, ...] = DEFAULT_FEATURES, c: f
                       "sources": sorted(set(table.sources.tolist())),
                       "source_weights": dict(weights)},
     }
+
+
+def _design(table: EvidenceTable, features: tuple[str, ...],
+            weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    from eyespy_live.vision.fusion import feature_vector
+
+    x = np.stack([feature_vector(features, r) for r in table.rows()])
+    w = np.array([weights.get(str(s), 1.0) for s in table.sources], np.float64)
+    if "cnn_train" in weights:
+        # The CNN's own training faces, where its P(closed) is over-confident.
+        w[fusion_splits(table) == "cnn_train"] *= weights["cnn_train"]
+    return x, w
+
+
+def boosted_estimator(table: EvidenceTable, features: tuple[str, ...], trees: int = 100,
+                      depth: int = 2, learning_rate: float = 0.1, min_leaf: int = 40,
+                      subsample: float = 1.0, seed: int = 0,
+                      weights: dict[str, float] | None = None):
+    """The fitted scikit-learn GradientBoostingClassifier (log-loss) behind `fit_boosted`."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    weights = SOURCE_WEIGHTS if weights is None else weights
+    x, w = _design(table, features, weights)
+    gb = GradientBoostingClassifier(n_estimators=trees, max_depth=depth,
+                                    learning_rate=learning_rate, min_samples_leaf=min_leaf,
+                                    subsample=subsample, random_state=seed)
+    gb.fit(x, table.labels, sample_weight=w)
+    return gb
+
+
+def fit_boosted(table: EvidenceTable, features: tuple[str, ...], trees: int = 100,
+                depth: int = 2, learning_rate: float = 0.1, min_leaf: int = 40,
+                subsample: float = 1.0, seed: int = 0,
+                weights: dict[str, float] | None = None) -> dict:
+    """A small gradient-boosted tree ensemble exported as node arrays for
+    `vision.fusion.FusionModel` (numpy at run time, no scikit-learn). Trees can weigh the
+    lid gap differently when the iris is visible or the gaze is low, which a linear fusion
+    over the same inputs cannot."""
+    weights = SOURCE_WEIGHTS if weights is None else weights
+    gb = boosted_estimator(table, features, trees, depth, learning_rate, min_leaf, subsample,
+                           seed, weights)
+    exported = []
+    for estimator in gb.estimators_[:, 0]:
+        t = estimator.tree_
+        exported.append({
+            "feature": [int(v) if left >= 0 else 0
+                        for v, left in zip(t.feature, t.children_left, strict=True)],
+            "threshold": [float(v) for v in t.threshold],
+            "left": [int(v) for v in t.children_left],
+            "right": [int(v) for v in t.children_right],
+            "value": [float(learning_rate * v) for v in t.value[:, 0, 0]],
+        })
+    # Every prediction starts from the prior's log-odds: recover it from one row.
+    probe = _design(table.subset(np.arange(len(table)) < 1), features, weights)[0]
+    base = float(gb.decision_function(probe)[0]) - float(
+        sum(learning_rate * e.predict(probe.astype(np.float32))[0] for e in gb.estimators_[:, 0]))
+    return {
+        "kind": "boosted_trees",
+        "features": list(features),
+        "base": base,
+        "trees": exported,
+        "params": {"trees": trees, "depth": depth, "learning_rate": learning_rate,
+                   "min_leaf": min_leaf, "subsample": subsample, "seed": seed},
+        "fitted_on": {"eyes": len(table), "closed": int(table.labels.sum()),
+                      "groups": len(set(table.groups.tolist())),
+                      "sources": sorted(set(table.sources.tolist())),
+                      "source_weights": dict(weights)},
+    }
+
+
+def fit_model(table: EvidenceTable, model: dict) -> dict:
+    """Fit a model description {"kind", "features", and the kind's parameters}."""
+    params = {k: v for k, v in model.items() if k not in ("kind", "features")}
+    features = tuple(model["features"])
+    if model["kind"] == "boosted_trees":
+        return fit_boosted(table, features, **params)
+    return fit(table, features, **params)
 
 
 def write_model(spec: dict, path: Path) -> None:
@@ -321,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conditions", action="store_true",
                         help="also evaluate per condition (smiling, glasses, side light …)")
     parser.add_argument("--rounds", type=int, default=1000, help="bootstrap rounds")
+    parser.add_argument("--candidate", default=None,
+                        help="fit this `train.fusion_cv` candidate instead of the shipped recipe")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.time()
@@ -343,7 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     test_rows = table.subset(side == "test")
     if not len(set(fit_rows.labels.tolist())) == 2:
         raise SystemExit("fusion: the fitting eyes hold only one class; use more data")
-    spec = fit(fit_rows)
+    if args.candidate:
+        from eyespy_live.train.fusion_cv import CANDIDATES
+
+        spec = fit_model(fit_rows, CANDIDATES[args.candidate])
+    else:
+        spec = fit(fit_rows)
     geometry_spec = fit(fit_rows, GEOMETRY_FEATURES)
     ear_t = {f: ear_threshold(fit_rows, f) for f in ("mesh_ear", "aspect")}
     spec["ear_baseline_thresholds"] = ear_t
@@ -385,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
         report["photo_verdicts"] = verdicts
         print(format_photo_verdicts(verdicts))
     report["features"] = spec["features"]
+    report["kind"] = spec["kind"]
+    report["params"] = spec.get("params", {})
     (args.out / "eye_fusion_metrics.json").write_text(
         json.dumps(report, indent=1, default=float) + "\n")
     if not args.limit:
@@ -412,8 +495,8 @@ def card_section(report: dict) -> str:
         "faces the CNN does not call clearly open (both eyes P < 0.1) and on every face of a "
         "still photo. It measures each eye's lid gap over its iris diameter (`openness`), the "
         "iris position (gaze), head yaw / pitch, and places a second CNN crop at the mesh's "
-        "eye corners. A logistic regression over `"
-        + "`, `".join(report.get("features", [])) + "` (standardised; numpy at run time) gives "
+        "eye corners. " + _model_words(report) + " over `"
+        + "`, `".join(report.get("features", [])) + "` (numpy at run time) gives "
         "each eye's P(closed). Can't-tell reasons (head turned > 40°, tilted > 35°, sunglasses, "
         "eye hidden) come from the geometry and are never turned into \"closed\".",
         "",
@@ -463,6 +546,14 @@ def card_section(report: dict) -> str:
               "right.", ""]
     lines.append(CARD_END)
     return "\n".join(lines)
+
+
+def _model_words(report: dict) -> str:
+    if report.get("kind") == "boosted_trees":
+        params = report.get("params", {})
+        return (f"A gradient-boosted tree ensemble ({params.get('trees', '?')} trees of depth "
+                f"≤ {params.get('depth', '?')}, exported as node arrays)")
+    return "A standardised logistic regression"
 
 
 def update_card(path: Path, section: str) -> None:
