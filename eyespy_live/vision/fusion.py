@@ -39,8 +39,10 @@ RAW_FIELDS = (
 
 # Extra CNN readings of a still photo's eye (each invoke is ~35 µs): the mesh-placed crop at
 # two more widths (× inter-eye distance; the shipped crop is 0.65) and mirrored copies of the
-# detector's and the mesh's crops. A squint or a lowered gaze reads differently at another
-# scale or mirrored, where a shut eye reads shut in every view.
+# detector's and the mesh's crops. The idea (issue 14): a squint or a lowered gaze may read
+# differently at another scale or mirrored where a shut eye reads shut in every view. By
+# grouped CV they helped studio-lit and ZJU faces but not clean CEW ones, so the shipped
+# fusion does not use them (model card, "Issue 14: richer evidence").
 MESH_VIEW_SCALES = {"cnn_mesh_s55": 0.55, "cnn_mesh_s80": 0.80}
 VIEW_FIELDS = ("cnn_flip", "cnn_mesh_flip", *MESH_VIEW_SCALES)
 
