@@ -10,9 +10,12 @@ Face finding alone, before any eye is judged, on:
 - images with no face: cat.jpg, potato.jpg, dogs.jpg and, with `--hard`, 1681 hard ones
   (single-eye close-ups — web_eye_closeups, CEW eye patches at 240 px, eyeloop frames —
   and crops of the three): faces reported at all;
-- ms per photo for detect_photo on the proxy's photos with and without a face found.
+- ms per photo for detect_photo on the proxy's photos with and without a face found;
+- with `--deep-shadow`: the 382 CEW proxy portraits (even light) with the image's left half
+  in near-black shadow (×0.05, then gamma 1.5; the proxy's own side light is ×0.15–0.3),
+  faces found and the product's verdicts on them.
 
-    python benchmarks/photo_faces.py [--data ../shared/data] [--hard] [--missed]
+    python benchmarks/photo_faces.py [--data ../shared/data] [--hard] [--missed] [--deep-shadow]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from eyespy_live.train import portraits
 from eyespy_live.train.portraits import portrait_sets
 from eyespy_live.vision.faces import create_detector
 
@@ -72,19 +76,39 @@ def no_face_images(data: Path, hard: bool) -> list[tuple[str, np.ndarray]]:
     return images
 
 
+def deep_shadow(data: Path, cew: list) -> None:
+    """Faces found and verdicts on the evenly lit CEW portraits with one half near black."""
+    from eyespy_live.resources import default_eye_model
+    from eyespy_live.train.conditions import summarise_photo_verdicts
+    from eyespy_live.train.evaluate import product_photo_verdicts
+
+    photos = [(name + " deep shadow", portraits.side_light(
+        image, image.shape[1] / 2.0, portraits.CEW_FACE_PX, dark_left=True, gain=0.05,
+        gamma=1.5), label) for name, image, label in cew if "side light" not in name]
+    m = summarise_photo_verdicts(product_photo_verdicts(photos, default_eye_model()))
+    print(f"CEW portraits, left half ×0.05 (deep shadow): faces found in {m['with_face']} of "
+          f"{m['photos']}; right {m['right']}; false closed {m['false_closed']} of "
+          f"{m['open_photos']}; check {m['check']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).parents[2] / "shared" / "data")
     parser.add_argument("--hard", action="store_true", help="1681 hard no-face images too")
     parser.add_argument("--missed", action="store_true", help="list the proxy photos missed")
+    parser.add_argument("--deep-shadow", action="store_true",
+                        help="CEW portraits half in near-black shadow: faces and verdicts")
     args = parser.parse_args()
     detector = create_detector("blazeface")
 
     def faces(image):
         return [f for f in detector.detect_photo(image) if f.score >= MIN_FACE_SCORE]
 
+    sets = portrait_sets(args.data)
+    if args.deep_shadow:
+        deep_shadow(args.data, sets["CEW test people as studio portraits (even and side light)"])
     times: dict[bool, list[float]] = {True: [], False: []}
-    for title, photos in portrait_sets(args.data).items():
+    for title, photos in sets.items():
         counts: dict[str, list[int]] = {}
         for name, image, _ in photos:
             start = time.perf_counter()

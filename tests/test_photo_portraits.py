@@ -167,3 +167,24 @@ def test_an_image_without_a_face_still_has_none(shared_data, detector, name):
     if "closeups" in name:
         assert create_detector("blazeface", variant="short").detect(image), name
     assert detector.detect_photo(image) == []
+
+
+# Half the face near black (×0.05; the proxy's own side light is ×0.15–0.3): the short-range
+# model finds these only on the brightened copy; the eyes are still read on the photo itself.
+@pytest.mark.parametrize(("name", "verdict"), [
+    ("OpenFace/Janez_Drnovsek_0001.jpg", "keep"),
+    ("OpenFace/Jim_Wong_0001.jpg", "keep"),
+    ("ClosedFace/closed_eye_0309.jpg_face_1.jpg", "retake"),
+])
+def test_a_face_half_in_near_black_shadow_is_found_and_judged(shared_data, detector, judge,
+                                                              name, verdict):
+    image = cv2.imread(str(shared_data / "cew/faces" / name))
+    assert image is not None
+    portrait = portraits.cew_portrait(image)
+    lit = portraits.side_light(portrait, portrait.shape[1] / 2.0, portraits.CEW_FACE_PX,
+                               dark_left=True, gain=0.05, gamma=1.5)
+    assert detector.detect(lit) == []
+    (face,) = detector.detect_photo(lit)
+    assert face.score >= 0.6
+    said = analyze_photo(lit, detector, judge, BlinkSettings())
+    assert said.verdict == verdict, said.reason

@@ -57,6 +57,18 @@ def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=interpolation)
 
 
+def brightened(image: np.ndarray) -> np.ndarray:
+    """The photo's luminance under a gamma of 0.5 (grey 13 → 58, 64 → 128, 255 stays), as
+    grayscale: a face half in deep shadow gets its shape back, a lit one keeps its order.
+
+    One fixed gamma, not tuned: the square root is the usual "lift the shadows" curve."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    return _SQRT_LUT[gray]
+
+
+_SQRT_LUT = np.round(255.0 * np.sqrt(np.arange(256) / 255.0)).astype(np.uint8)
+
+
 def _anchor_centres(grids: tuple[tuple[int, int], ...]) -> np.ndarray:
     centres = []
     for cells, per_cell in grids:
@@ -168,23 +180,32 @@ class BlazeFaceDetector(FaceDetector):
     def _close_face_retry(self, image: np.ndarray) -> list[Face]:
         """Faces the full-range model missed in a photo where it found none, looked for with
         the short-range model (trained on faces near the camera) and kept only where the face
-        mesh agrees.
+        mesh agrees; then the same on a brightened copy.
 
-        A face that fills a portrait's frame — a tight crop, a close headshot — often scores
-        0.4–0.6 in every full-range pass: too large for its anchors even with a border, with
-        no head or shoulders around it: below 0.6 in every full-range pass, most 0.4–0.6
-        with a border. Light is the lesser cause: of the 47 CEW proxy faces missed, the
-        full-range model at border 0.5 finds 9 on a CLAHE copy, 14 on the photo itself; the
-        short-range model finds 40 (mesh-confirmed). It takes a single large eye for a face
-        too, so the mesh has the last word. Runs only on photos with no face found (~3–5 ms
-        more there, median of 15: cat.jpg 13.2 → 18.3 ms, a 24 MP no-face shot's reduced
-        decode 12.8 → 15.9 ms); the rest pay nothing.
+        A face that fills a portrait's frame — a tight crop, a close headshot — scores below
+        0.6 in every full-range pass (most 0.4–0.6 with a border): too large for its anchors,
+        with no head or shoulders around it. Of the 47 CEW proxy faces missed, the full-range
+        model at border 0.5 finds 14 (9 on a CLAHE copy); the short-range model finds 40
+        (mesh-confirmed). It takes a single large eye for a face too, so the mesh has the
+        last word. Runs only on photos with no face found (both looks: ~6–9 ms more there,
+        median of 15: cat.jpg 13.1 → 22.4 ms, a 24 MP no-face shot's reduced decode 13.2 →
+        21.0 ms); the rest pay nothing.
 
-        Tried and left out: the same look on a CLAHE copy (clip 2, 4×4 tiles) where the photo
-        itself shows nothing found 4 more of the 47 (half the face in deep shadow), but also
-        4 faces in 1681 images without one (eye close-ups the mesh scored 0.92–0.99 on the
-        original): `python benchmarks/photo_faces.py --hard`, 3 → 7 with a face reported.
+        Half a face in near-black shadow hides it even from the short-range model: with the
+        left half ×0.05 then gamma 1.5 (`benchmarks/photo_faces.py --deep-shadow`), 46 of the
+        382 evenly lit CEW portraits stay unfound. On a copy with the luminance brightened
+        (`brightened`) it finds 21 of those 46 (mesh-confirmed on that copy; still 0 new
+        faces in the 1681 no-face images), and 3 of the 7 the proxy still missed, all three
+        then judged right.
+
+        Tried and left out: a CLAHE copy instead (clip 2, 4×4 tiles) found 4 more of the 47
+        but also 4 faces in the 1681 images without one (eye close-ups the mesh scored
+        0.92–0.99): `python benchmarks/photo_faces.py --hard`, 3 → 7 with a face reported.
         """
+        return self._close_faces(image) or self._close_faces(brightened(image))
+
+    def _close_faces(self, image: np.ndarray) -> list[Face]:
+        """Short-range faces at the detector's score threshold that the mesh confirms."""
         found: list[Face] = []
         for border in _RETRY_BORDERS:
             candidates = [f for f in self._close_up()._detect_letterboxed(image, border=border)
