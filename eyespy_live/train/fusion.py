@@ -541,8 +541,8 @@ def card_section(report: dict) -> str:
               "CNN; the geometry mainly helps through its vetoes (a shut reading with wide-open "
               "lids is can't tell) and under degraded light. Hard laughing squints (lids nearly "
               "shut, iris barely visible) still read closed; the detector misses about 1 % of "
-              "the tight CEW face crops (the older studio sets: 2–4 of 382 each; on a flat "
-              "background at 190 px, as `train.portraits` makes them, 7 of 764), counted as not "
+              "the tight CEW face crops (the older studio sets: 2–3 of 382 each; on a flat "
+              "background at 190 px, as `train.portraits` makes them, 4 of 764), counted as not "
               "right.", ""]
     lines.append(CARD_END)
     return "\n".join(lines)
