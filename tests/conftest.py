@@ -34,3 +34,20 @@ def pytest_runtest_makereport(item, call):
     if needs.IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under EYESPY_CI=1 (CI must run everything): {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def detector():
+    """The product's face detector (BlazeFace), loaded once for the tests that judge faces."""
+    from eyespy_live.vision.faces import create_detector
+
+    return create_detector("blazeface")
+
+
+@pytest.fixture(scope="session")
+def judge():
+    """The product's eye judge: the shipped CNN with the eyelid geometry and the fusion."""
+    from eyespy_live.decision.judge import EyeJudge
+    from eyespy_live.vision.eyestate import EyeStateModel
+
+    return EyeJudge.default(EyeStateModel())

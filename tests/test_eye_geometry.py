@@ -13,7 +13,6 @@ from dataclasses import replace
 import cv2
 import needs
 import numpy as np
-import pytest
 
 from eyespy_live.decision.blink import BlinkSettings
 from eyespy_live.decision.facestate import FaceState, face_state
@@ -21,19 +20,7 @@ from eyespy_live.decision.judge import EyeJudge, default_fusion_path
 from eyespy_live.decision.shot import analyze_photo
 from eyespy_live.train.conditions import wink_pictures
 from eyespy_live.vision.eyecrop import to_gray
-from eyespy_live.vision.eyestate import EyeStateModel
-from eyespy_live.vision.faces import create_detector
 from eyespy_live.vision.fusion import FusionModel
-
-
-@pytest.fixture(scope="module")
-def detector():
-    return create_detector("blazeface")
-
-
-@pytest.fixture(scope="module")
-def judge():
-    return EyeJudge.default(EyeStateModel())
 
 
 def _only_face(verdict):

@@ -18,21 +18,10 @@ import pytest
 
 from eyespy_live.decision.blink import BlinkSettings
 from eyespy_live.decision.facestate import FaceState, face_state
-from eyespy_live.decision.judge import DARK_PATCH_MEAN, EyeJudge, exposed, readable
+from eyespy_live.decision.judge import DARK_PATCH_MEAN, exposed, readable
 from eyespy_live.decision.shot import analyze_photo
 from eyespy_live.train import portraits
-from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import create_detector
-
-
-@pytest.fixture(scope="module")
-def detector():
-    return create_detector("blazeface")
-
-
-@pytest.fixture(scope="module")
-def judge():
-    return EyeJudge.default(EyeStateModel())
 
 
 def test_a_real_persons_wink_is_a_retake(detector, judge):

@@ -170,12 +170,7 @@ class BlazeFaceDetector(FaceDetector):
                     faces.append(Face((x + x0, y + y0, w, h), face.score, eyes))  # type: ignore[arg-type]
         if not faces:
             return []
-        boxes = np.array(
-            [[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]] for f in faces],
-            np.float32,
-        )
-        scores = np.array([f.score for f in faces], np.float32)
-        return [self._refine(image, faces[i]) for i in _nms(boxes, scores, self.nms_iou)]
+        return [self._refine(image, f) for f in _strongest_faces(faces, self.nms_iou)]
 
     def _close_face_retry(self, image: np.ndarray) -> list[Face]:
         """Faces the full-range model missed in a photo where it found none, looked for with
@@ -215,12 +210,7 @@ class BlazeFaceDetector(FaceDetector):
             found += [f for f in candidates if self._mesh().presence(image, f) >= _RETRY_PRESENCE]
         if not found:
             return []
-        boxes = np.array(
-            [[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]] for f in found],
-            np.float32,
-        )
-        scores = np.array([f.score for f in found], np.float32)
-        return [found[i] for i in _nms(boxes, scores, self.nms_iou)]
+        return _strongest_faces(found, self.nms_iou)
 
     def _mesh(self) -> FaceLandmarker:
         """MediaPipe's face mesh (shipped beside the detector), loaded on first use."""
@@ -368,6 +358,14 @@ def _blend_overlapping(
         eyes = (keypoints[cluster] * w[:, :, None]).sum(axis=0) / w.sum()
         out.append((box, eyes, float(scores[cluster[0]])))
     return out
+
+
+def _strongest_faces(faces: list[Face], iou_threshold: float) -> list[Face]:
+    """One face per overlapping cluster (several passes see the same face), strongest first."""
+    boxes = np.array([[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]]
+                      for f in faces], np.float32)
+    scores = np.array([f.score for f in faces], np.float32)
+    return [faces[i] for i in _nms(boxes, scores, iou_threshold)]
 
 
 def _nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
