@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from eyespy_live.vision.faces import create_detector
+from eyespy_live.vision.faces import box_iou, create_detector
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from dlib_landmarks import labelled_faces  # noqa: E402 - shared with the test suite
@@ -32,14 +32,6 @@ DETECTORS = {
     "blazeface short": ("blazeface", {"variant": "short", "min_score": 0.75}),
 }
 
-
-def iou(a, b):
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / float(aw * ah + bw * bh - inter)
 
 
 def main() -> None:
@@ -69,8 +61,8 @@ def main() -> None:
             found += len(faces)
             total += len(truth)
             for box, eyes in truth:
-                best = max(faces, key=lambda f, b=box: iou(f.box, b), default=None)
-                if best is not None and iou(best.box, box) >= 0.4:
+                best = max(faces, key=lambda f, b=box: box_iou(f.box, b), default=None)
+                if best is not None and box_iou(best.box, box) >= 0.4:
                     hits += 1
                     ied = np.linalg.norm(eyes[1] - eyes[0])
                     err = max(np.linalg.norm(np.subtract(best.eyes[k], eyes[k])) for k in (0, 1))

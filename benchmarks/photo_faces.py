@@ -30,21 +30,13 @@ import numpy as np
 
 from eyespy_live.train import portraits
 from eyespy_live.train.portraits import portrait_sets
-from eyespy_live.vision.faces import create_detector
+from eyespy_live.vision.faces import box_iou, create_detector
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from dlib_landmarks import labelled_faces  # noqa: E402 - shared with the test suite
 
 MIN_FACE_SCORE = 0.6  # config.vision.min_face_score's default: what the photo path keeps
 
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / float(aw * ah + bw * bh - inter)
 
 
 def no_face_images(data: Path, hard: bool) -> list[tuple[str, np.ndarray]]:
@@ -135,7 +127,7 @@ def main() -> None:
             total += 1
             hits += any(np.abs(np.subtract(f.eyes[0], left)).max() < reach
                         and np.abs(np.subtract(f.eyes[1], right)).max() < reach for f in found)
-        unmatched += sum(max(_iou(f.box, box) for box, _ in truth) < 0.1 for f in found)
+        unmatched += sum(max(box_iou(f.box, box) for box, _ in truth) < 0.1 for f in found)
     print(f"dlib landmarked faces found: {hits}/{total}; detections on no labelled face: "
           f"{unmatched}")
 

@@ -94,3 +94,15 @@ def face_in_frame(face: Face, frame_shape: tuple[int, ...], margin: float = 0.0)
     height, width = frame_shape[:2]
     pad = margin * face.inter_eye_distance
     return all(pad <= x < width - pad and pad <= y < height - pad for x, y in face.eyes)
+
+
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x, y, width, height) boxes: how benchmarks match a
+    detected face to a labelled one (0 for disjoint or empty boxes)."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return float(inter / union) if union > 0 else 0.0
