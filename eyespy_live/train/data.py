@@ -268,11 +268,22 @@ def _video_frames(path: Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]
         capture.release()
 
 
-def _largest_face(detector, frame: np.ndarray) -> Face | None:
+def largest_face(detector, frame: np.ndarray) -> Face | None:
+    """The frame's biggest face: the labelled person in a clip filmed for one."""
     faces = detector.detect(frame)
     if not faces:
         return None
     return max(faces, key=lambda f: f.box[2] * f.box[3])
+
+
+def frame_eye_patches(detector, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Left and right eye patch of a labelled frame's person, cut as the product cuts them;
+    None when no face is found or its eyes cannot be read (the frame then teaches nothing)."""
+    face = largest_face(detector, frame)
+    if face is None:
+        return None
+    cut = eye_patches(to_gray(frame), face)
+    return None if cut.unreadable else cut.patches
 
 
 def load_focus_webcam(data: Path, detector, every: int = 1) -> PatchSet:
@@ -289,13 +300,10 @@ def load_focus_webcam(data: Path, detector, every: int = 1) -> PatchSet:
             for index, frame in _video_frames(video, every):
                 if index >= len(labels):
                     break
-                face = _largest_face(detector, frame)
-                if face is None:
+                patches = frame_eye_patches(detector, frame)
+                if patches is None:
                     continue
-                cut = eye_patches(to_gray(frame), face)
-                if cut.unreadable:
-                    continue
-                for side, patch in zip("LR", cut.patches, strict=True):
+                for side, patch in zip("LR", patches, strict=True):
                     yield (patch, labels[index], f"video:{video.stem}", "focus_webcam",
                            f"{video.name}#{index}:{side}")
 
@@ -318,13 +326,10 @@ def load_eyeblink8(data: Path, detector, middle_only: bool = False) -> PatchSet:
                 frames = [f for _, f in _video_frames(clip)]
                 indices = [len(frames) // 2] if middle_only and frames else range(len(frames))
                 for index in indices:
-                    face = _largest_face(detector, frames[index])
-                    if face is None:
+                    patches = frame_eye_patches(detector, frames[index])
+                    if patches is None:
                         continue
-                    cut = eye_patches(to_gray(frames[index]), face)
-                    if cut.unreadable:
-                        continue
-                    for side, patch in zip("LR", cut.patches, strict=True):
+                    for side, patch in zip("LR", patches, strict=True):
                         yield (patch, 1, f"video:{folder.name}", "eyeblink8",
                                f"{folder.name}/{clip.name}#{index}:{side}")
 

@@ -122,7 +122,7 @@ def folder_set(folder: Path, kind: str = "auto", detector=None) -> tuple[datamod
                 detector = create_detector("blazeface")
             scale = max(1.0, 400.0 / min(image.shape[:2]))
             big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-            face = datamod._largest_face(detector, big)
+            face = datamod.largest_face(detector, big)
             if face is None and path.name in annotated:  # the dataset's own eye centres
                 (lx, ly), (rx, ry) = annotated[path.name]
                 eyes = ((lx * scale, ly * scale), (rx * scale, ry * scale))

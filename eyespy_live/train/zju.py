@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from eyespy_live.evaluation import TagFile, TagFrame, read_tag
-from eyespy_live.train.data import PatchSet
+from eyespy_live.train.data import PatchSet, frame_eye_patches, largest_face
 from eyespy_live.vision.eyecrop import eye_patches, to_gray
 
 log = logging.getLogger(__name__)
@@ -235,11 +235,6 @@ def clip_blink_count(clip: ZjuClip) -> int:
     return len(clip.tag().blinks())
 
 
-def _largest_face(detector, image: np.ndarray):
-    faces = detector.detect(image)
-    return max(faces, key=lambda f: f.box[2] * f.box[3]) if faces else None
-
-
 def eye_label(labels: list[TagFrame | None], index: int, eye: int, margin: int) -> int | None:
     """1 closed / 0 open for one eye of one decoded frame; None when unsure.
 
@@ -281,13 +276,10 @@ def load_zju_patches(
                 wanted = [eye_label(labels, index, eye, margin) for eye in (0, 1)]
                 if all(w is None for w in wanted):
                     continue
-                face = _largest_face(detector, image)
-                if face is None:
+                patches = frame_eye_patches(detector, image)
+                if patches is None:
                     continue
-                cut = eye_patches(to_gray(image), face)
-                if cut.unreadable:
-                    continue
-                for eye, (side_name, patch) in enumerate(zip("LR", cut.patches, strict=True)):
+                for eye, (side_name, patch) in enumerate(zip("LR", patches, strict=True)):
                     if wanted[eye] is not None:
                         yield (patch, wanted[eye], f"zju:{clip.person}", "zju",
                                f"zju/{clip.name}#{index}:{side_name}")
@@ -299,7 +291,7 @@ def closed_probabilities(decoded: DecodedClip, detector, model) -> np.ndarray:
     """Combined (geometric-mean) closed probability per decoded frame; NaN without a face."""
     out = np.full(len(decoded.frames), np.nan)
     for index, image in enumerate(decoded.frames):
-        face = _largest_face(detector, image)
+        face = largest_face(detector, image)
         if face is None:
             continue
         cut = eye_patches(to_gray(image), face)
