@@ -28,7 +28,7 @@ from eyespy_live.train.data import _images, cew_group
 from eyespy_live.train.splits import assign_splits
 from eyespy_live.vision.eyecrop import eye_patches, to_gray
 from eyespy_live.vision.faces import Face
-from eyespy_live.vision.fusion import RAW_FIELDS, measure_eyes
+from eyespy_live.vision.fusion import EXTRA_FIELDS, RAW_FIELDS, measure_eyes
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +47,29 @@ class EvidenceTable:
     groups: np.ndarray  # str [N]
     sources: np.ndarray  # str [N]
     names: np.ndarray  # str [N]
+    extra: np.ndarray | None = None  # float [N, len(EXTRA_FIELDS)], NaN where not measured
 
     def __len__(self) -> int:
         return int(len(self.labels))
 
     def subset(self, m: np.ndarray) -> EvidenceTable:
         return EvidenceTable(self.raw[m], self.labels[m], self.groups[m], self.sources[m],
-                             self.names[m])
+                             self.names[m], None if self.extra is None else self.extra[m])
 
     def rows(self) -> list[dict[str, float]]:
-        return [dict(zip(RAW_FIELDS, r, strict=True)) for r in self.raw.tolist()]
+        rows = [dict(zip(RAW_FIELDS, r, strict=True)) for r in self.raw.tolist()]
+        if self.extra is not None:
+            for row, e in zip(rows, self.extra.tolist(), strict=True):
+                row.update(zip(EXTRA_FIELDS, e, strict=True))
+        return rows
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, raw=self.raw, labels=self.labels, groups=self.groups.astype(str),
                             sources=self.sources.astype(str), names=self.names.astype(str),
-                            fields=np.array(RAW_FIELDS))
+                            fields=np.array(RAW_FIELDS),
+                            **({} if self.extra is None else {
+                                "extra": self.extra, "extra_fields": np.array(EXTRA_FIELDS)}))
 
     @staticmethod
     def load(path: Path) -> EvidenceTable | None:
@@ -70,16 +77,22 @@ class EvidenceTable:
         with np.load(path, allow_pickle=False) as z:
             if tuple(z["fields"].tolist()) != RAW_FIELDS:
                 return None
-            return EvidenceTable(z["raw"], z["labels"], z["groups"], z["sources"], z["names"])
+            if "extra" not in z or tuple(z["extra_fields"].tolist()) != EXTRA_FIELDS:
+                return None  # made before the richer evidence: rebuild
+            return EvidenceTable(z["raw"], z["labels"], z["groups"], z["sources"], z["names"],
+                                 z["extra"])
 
     @staticmethod
     def concat(tables: list[EvidenceTable]) -> EvidenceTable:
         tables = [t for t in tables if len(t)]
         if not tables:
             return EvidenceTable(np.zeros((0, len(RAW_FIELDS))), np.zeros(0, int),
-                                 np.zeros(0, str), np.zeros(0, str), np.zeros(0, str))
+                                 np.zeros(0, str), np.zeros(0, str), np.zeros(0, str),
+                                 np.zeros((0, len(EXTRA_FIELDS))))
+        extra = None if any(t.extra is None for t in tables) else np.concatenate(
+            [t.extra for t in tables])
         return EvidenceTable(*(np.concatenate([getattr(t, k) for t in tables])
-                               for k in ("raw", "labels", "groups", "sources", "names")))
+                               for k in ("raw", "labels", "groups", "sources", "names")), extra)
 
 
 # A labelled face: the image, which face, per-eye labels (image-left, image-right).
@@ -184,7 +197,7 @@ SOURCES = {"cew_faces": cew_faces, "cew_studio": cew_studio, "focus_webcam": foc
 
 
 def build_table(faces: Iterator[LabelledFace], source: str, model, landmarker) -> EvidenceTable:
-    raw, labels, groups, sources, names = [], [], [], [], []
+    raw, extra, labels, groups, sources, names = [], [], [], [], [], []
     for image, face, eye_labels, group, name in faces:
         if face is None:
             continue
@@ -198,13 +211,16 @@ def build_table(faces: Iterator[LabelledFace], source: str, model, landmarker) -
                 continue
             r = ev.raw()
             raw.append([r[k] for k in RAW_FIELDS])
+            e = ev.extra()
+            extra.append([e.get(k, np.nan) for k in EXTRA_FIELDS])
             labels.append(eye_labels[side])
             groups.append(group)
             sources.append(source)
             names.append(f"{name}:{'LR'[side]}")
     return EvidenceTable(np.asarray(raw, np.float64).reshape(-1, len(RAW_FIELDS)),
                          np.asarray(labels, int), np.asarray(groups, str),
-                         np.asarray(sources, str), np.asarray(names, str))
+                         np.asarray(sources, str), np.asarray(names, str),
+                         np.asarray(extra, np.float64).reshape(-1, len(EXTRA_FIELDS)))
 
 
 def load_tables(data: Path, cache: Path, sources: list[str], detector=None, model=None,
@@ -223,7 +239,7 @@ def load_tables(data: Path, cache: Path, sources: list[str], detector=None, mode
             continue
         detector = detector or create_detector("blazeface")
         model = model or EyeStateModel()
-        landmarker = landmarker or FaceLandmarker()
+        landmarker = landmarker or FaceLandmarker(embed=True)
         table = build_table(SOURCES[source](data, detector), source, model, landmarker)
         log.info("fusion evidence %s: %d eyes (%d closed)", source, len(table),
                  int(table.labels.sum()))
@@ -256,13 +272,33 @@ SOURCE_WEIGHTS = {"focus_webcam": 0.3}
 FIT_SPLITS = ("fit", "val", "cnn_train")
 
 
+def fit_projection(table: EvidenceTable, fields: tuple[str, ...], k: int) -> dict:
+    """Principal axes of `fields` (EXTRA_FIELDS columns, standardised) on these rows only:
+    the JSON "projection" that turns an eye's iris-model features / lid shape into
+    "pc0" … "pc{k-1}" fusion inputs."""
+    if table.extra is None:
+        raise ValueError("fusion: this table has no extra evidence (rebuild it)")
+    x = table.extra[:, [EXTRA_FIELDS.index(f) for f in fields]]
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    _, _, vt = np.linalg.svd((x - mean) / scale, full_matrices=False)
+    axes = vt[:k]
+    # A fixed sign per axis (largest loading positive), so refits read alike.
+    axes = axes * np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
+    return {"fields": list(fields), "mean": [round(float(v), 6) for v in mean],
+            "scale": [round(float(v), 6) for v in scale],
+            "axes": [[round(float(v), 6) for v in row] for row in axes]}
+
+
 def fit(table: EvidenceTable, features: tuple[str, ...] = DEFAULT_FEATURES, c: float = 1.0,
-        seed: int = 0, weights: dict[str, float] | None = None) -> dict:
-    """A standardised logistic regression over `features`, as the JSON `FusionModel` reads."""
+        seed: int = 0, weights: dict[str, float] | None = None,
+        projection: dict | None = None) -> dict:
+    """A standardised logistic regression over `features`, as the JSON `FusionModel` reads
+    (with `projection`, "pcK" features are that projection's components)."""
     from sklearn.linear_model import LogisticRegression
 
     weights = SOURCE_WEIGHTS if weights is None else weights
-    x, w = _design(table, features, weights)
+    x, w = _design(table, features, weights, projection)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     lr = LogisticRegression(C=c, max_iter=5000, random_state=seed)
@@ -270,6 +306,7 @@ def fit(table: EvidenceTable, features: tuple[str, ...] = DEFAULT_FEATURES, c: f
     return {
         "kind": "logistic_regression",
         "features": list(features),
+        **({"projection": projection} if projection else {}),
         "mean": [round(float(v), 6) for v in mean],
         "scale": [round(float(v), 6) for v in scale],
         "coef": [round(float(v), 6) for v in lr.coef_[0]],
@@ -281,11 +318,18 @@ def fit(table: EvidenceTable, features: tuple[str, ...] = DEFAULT_FEATURES, c: f
     }
 
 
-def _design(table: EvidenceTable, features: tuple[str, ...],
-            weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    from eyespy_live.vision.fusion import feature_vector
+def _design(table: EvidenceTable, features: tuple[str, ...], weights: dict[str, float],
+            projection: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    from eyespy_live.vision.fusion import Projection, feature_vector
 
-    x = np.stack([feature_vector(features, r) for r in table.rows()])
+    rows = table.rows()
+    if projection:
+        assert table.extra is not None
+        proj = Projection.from_spec(projection)
+        z = proj.project(table.extra[:, [EXTRA_FIELDS.index(f) for f in proj.fields]])
+        for row, comps in zip(rows, z.tolist(), strict=True):
+            row.update((f"pc{k}", v) for k, v in enumerate(comps))
+    x = np.stack([feature_vector(features, r) for r in rows])
     w = np.array([weights.get(str(s), 1.0) for s in table.sources], np.float64)
     if "cnn_train" in weights:
         # The CNN's own training faces, where its P(closed) is over-confident.
@@ -296,12 +340,12 @@ def _design(table: EvidenceTable, features: tuple[str, ...],
 def boosted_estimator(table: EvidenceTable, features: tuple[str, ...], trees: int = 100,
                       depth: int = 2, learning_rate: float = 0.1, min_leaf: int = 40,
                       subsample: float = 1.0, seed: int = 0,
-                      weights: dict[str, float] | None = None):
+                      weights: dict[str, float] | None = None, projection: dict | None = None):
     """The fitted scikit-learn GradientBoostingClassifier (log-loss) behind `fit_boosted`."""
     from sklearn.ensemble import GradientBoostingClassifier
 
     weights = SOURCE_WEIGHTS if weights is None else weights
-    x, w = _design(table, features, weights)
+    x, w = _design(table, features, weights, projection)
     gb = GradientBoostingClassifier(n_estimators=trees, max_depth=depth,
                                     learning_rate=learning_rate, min_samples_leaf=min_leaf,
                                     subsample=subsample, random_state=seed)
@@ -312,14 +356,14 @@ def boosted_estimator(table: EvidenceTable, features: tuple[str, ...], trees: in
 def fit_boosted(table: EvidenceTable, features: tuple[str, ...], trees: int = 100,
                 depth: int = 2, learning_rate: float = 0.1, min_leaf: int = 40,
                 subsample: float = 1.0, seed: int = 0,
-                weights: dict[str, float] | None = None) -> dict:
+                weights: dict[str, float] | None = None, projection: dict | None = None) -> dict:
     """A small gradient-boosted tree ensemble exported as node arrays for
     `vision.fusion.FusionModel` (numpy at run time, no scikit-learn). Trees can weigh the
     lid gap differently when the iris is visible or the gaze is low, which a linear fusion
     over the same inputs cannot."""
     weights = SOURCE_WEIGHTS if weights is None else weights
     gb = boosted_estimator(table, features, trees, depth, learning_rate, min_leaf, subsample,
-                           seed, weights)
+                           seed, weights, projection)
     exported = []
     for estimator in gb.estimators_[:, 0]:
         t = estimator.tree_
@@ -332,12 +376,13 @@ def fit_boosted(table: EvidenceTable, features: tuple[str, ...], trees: int = 10
             "value": [float(learning_rate * v) for v in t.value[:, 0, 0]],
         })
     # Every prediction starts from the prior's log-odds: recover it from one row.
-    probe = _design(table.subset(np.arange(len(table)) < 1), features, weights)[0]
+    probe = _design(table.subset(np.arange(len(table)) < 1), features, weights, projection)[0]
     base = float(gb.decision_function(probe)[0]) - float(
         sum(learning_rate * e.predict(probe.astype(np.float32))[0] for e in gb.estimators_[:, 0]))
     return {
         "kind": "boosted_trees",
         "features": list(features),
+        **({"projection": projection} if projection else {}),
         "base": base,
         "trees": exported,
         "params": {"trees": trees, "depth": depth, "learning_rate": learning_rate,
@@ -350,9 +395,13 @@ def fit_boosted(table: EvidenceTable, features: tuple[str, ...], trees: int = 10
 
 
 def fit_model(table: EvidenceTable, model: dict) -> dict:
-    """Fit a model description {"kind", "features", and the kind's parameters}."""
-    params = {k: v for k, v in model.items() if k not in ("kind", "features")}
+    """Fit a model description {"kind", "features", and the kind's parameters}; an optional
+    "pca": (fields, k) fits that projection on these rows first (inputs "pc0" …)."""
+    params = {k: v for k, v in model.items() if k not in ("kind", "features", "pca")}
     features = tuple(model["features"])
+    if "pca" in model:
+        fields, k = model["pca"]
+        params["projection"] = fit_projection(table, tuple(fields), int(k))
     if model["kind"] == "boosted_trees":
         return fit_boosted(table, features, **params)
     return fit(table, features, **params)
@@ -408,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         from eyespy_live.vision.landmarks import FaceLandmarker
 
         detector, model, landmarker = create_detector("blazeface"), EyeStateModel(), \
-            FaceLandmarker()
+            FaceLandmarker(embed=True)
         table = EvidenceTable.concat([
             build_table(islice(SOURCES[s](args.data, detector), args.limit), s, model,
                         landmarker) for s in args.sources])

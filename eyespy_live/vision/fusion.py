@@ -20,7 +20,7 @@ import numpy as np
 from eyespy_live.vision.eyecrop import crop_eye, eye_patches
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face
-from eyespy_live.vision.landmarks import FaceGeometry, FaceLandmarker
+from eyespy_live.vision.landmarks import IRIS_EMBED_DIM, FaceGeometry, FaceLandmarker
 
 _P_EPS = 1e-3
 
@@ -45,6 +45,16 @@ RAW_FIELDS = (
 # fusion does not use them (model card, "Issue 14: richer evidence").
 MESH_VIEW_SCALES = {"cnn_mesh_s55": 0.55, "cnn_mesh_s80": 0.80}
 VIEW_FIELDS = ("cnn_flip", "cnn_mesh_flip", *MESH_VIEW_SCALES)
+
+# Richer per-eye evidence (issue 14, transfer features): both lid heights and the iris
+# below the upper lid, the 16 lid points in the eye's frame (lid curvature), and the iris
+# model's pooled features (`landmarks.IRIS_EMBED_TENSORS`, only with an embedding
+# landmarker). A fusion reads them by name, or as principal components ("pc0", …) of the
+# fields its JSON "projection" names (mean and components fitted on training rows).
+LID_FIELDS = ("upper_lid", "lower_lid", "iris_below_lid")
+SHAPE_FIELDS = tuple(f"shape{k:02d}" for k in range(32))
+EMBED_FIELDS = tuple(f"emb{k:03d}" for k in range(IRIS_EMBED_DIM))
+EXTRA_FIELDS = (*LID_FIELDS, *SHAPE_FIELDS, *EMBED_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,19 @@ class EyeEvidence:
             "texture": eye.texture,
             **views,
         }
+
+    def extra(self) -> dict[str, float]:
+        """EXTRA_FIELDS that were measured (lid heights and shape with geometry; the iris
+        embedding only when the landmarker read it)."""
+        if self.geometry is None:
+            return {}
+        eye = self.geometry.eyes[self.side]
+        out = {"upper_lid": eye.upper_lid, "lower_lid": eye.lower_lid,
+               "iris_below_lid": eye.iris_below_lid}
+        out.update(zip(SHAPE_FIELDS, eye.lid_shape().tolist(), strict=True))
+        if eye.embedding is not None:
+            out.update(zip(EMBED_FIELDS, eye.embedding.tolist(), strict=True))
+        return out
 
 
 # The CNN's readings of one eye (probabilities: fusion inputs take their logits).
@@ -123,6 +146,8 @@ def _transform(name: str, raw: dict[str, float]) -> float:
         return math.log(max(1.0, raw["iris_px"]))
     if name in ("presence", "luma", "texture"):
         return float(raw[name])
+    if name in EXTRA_FIELDS or (name.startswith("pc") and name[2:].isdigit()):
+        return float(raw[name])
     raise KeyError(f"unknown fusion feature {name!r}")
 
 
@@ -153,6 +178,8 @@ class FusionModel:
         self.spec = spec
         self.kind: str = spec.get("kind", "logistic_regression")
         self.features: tuple[str, ...] = tuple(spec["features"])
+        self.projection = Projection.from_spec(spec["projection"]) if spec.get(
+            "projection") else None
         if self.kind == "logistic_regression":
             self.mean = np.asarray(spec["mean"], np.float64)
             self.scale = np.asarray(spec["scale"], np.float64)
@@ -184,13 +211,53 @@ class FusionModel:
         x32 = x.astype(np.float32).astype(np.float64)
         return self.base + sum(tree.leaf_value(x32) for tree in self.trees)
 
+    @property
+    def uses_embedding(self) -> bool:
+        """Whether an input needs the iris model's features (an embedding landmarker)."""
+        names = set(self.features) | set(self.projection.fields if self.projection else ())
+        return bool(names & set(EMBED_FIELDS))
+
+    def inputs(self, raw: dict[str, float]) -> np.ndarray:
+        """The feature vector (in `features` order) from raw (+ extra) fields."""
+        if self.projection is not None:
+            raw = {**raw, **self.projection.components(raw)}
+        return feature_vector(self.features, raw)
+
     def p_closed_raw(self, raw: dict[str, float]) -> float:
-        return _sigmoid(self.decision(feature_vector(self.features, raw)))
+        return _sigmoid(self.decision(self.inputs(raw)))
 
     def p_closed(self, evidence: EyeEvidence) -> float:
         if evidence.geometry is None:
             return evidence.cnn
-        return self.p_closed_raw(evidence.raw())
+        return self.p_closed_raw({**evidence.raw(), **evidence.extra()})
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Principal components of some raw fields ("pc0", "pc1", …): standardise, centre,
+    project. Fitted on training rows only (`train.fusion.fit_projection`)."""
+
+    fields: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    axes: np.ndarray  # [k, len(fields)]
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> Projection:
+        out = cls(tuple(spec["fields"]), np.asarray(spec["mean"], np.float64),
+                  np.asarray(spec["scale"], np.float64),
+                  np.asarray(spec["axes"], np.float64).reshape(-1, len(spec["fields"])))
+        if not (len(out.fields) == len(out.mean) == len(out.scale) == out.axes.shape[1]):
+            raise ValueError("fusion model: projection arrays differ in length")
+        return out
+
+    def components(self, raw: dict[str, float]) -> dict[str, float]:
+        x = np.array([raw[f] for f in self.fields], np.float64)
+        return {f"pc{k}": float(v) for k, v in enumerate(self.project(x[None])[0])}
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """[N, len(fields)] → [N, k] components."""
+        return ((x - self.mean) / self.scale) @ self.axes.T
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,17 @@ import cv2
 import numpy as np
 
 from eyespy_live.vision.faces import Face, Point
-from eyespy_live.vision.tflite import load_interpreter
+from eyespy_live.vision.tflite import interpreter_class, load_interpreter
 
 MESH_SIZE = 192
 IRIS_SIZE = 64
 MESH_ROI_SCALE = 1.5
 IRIS_ROI_SCALE = 2.3
+# The iris model's last feature maps before its two heads (contour head, iris head), each
+# [1, 2, 2, 128]: global-average-pooled they are a 256-number description of the eye crop
+# that the network learnt for placing lids and iris (issue 14: transfer features).
+IRIS_EMBED_TENSORS = ("p_re_lu_36", "p_re_lu_52")
+IRIS_EMBED_DIM = 256
 
 # Mesh indices (MediaPipe's canonical face mesh). "A" is the eye on the image's left (the
 # subject's right eye), "B" the eye on the image's right.
@@ -75,6 +80,7 @@ class EyeGeometry:
     gaze_side: float  # iris centre from the eye's middle along the corner line, eye widths
     luma: float  # mean gray of the eye opening over that of the cheek below it
     texture: float  # gray standard deviation in the eye opening over the cheek's mean
+    embedding: np.ndarray | None = None  # [IRIS_EMBED_DIM] iris-model features (embed=True)
 
     @property
     def centre(self) -> Point:
@@ -115,6 +121,25 @@ class EyeGeometry:
         _, normal = self._frame()
         offset = np.asarray(self.iris_centre) - self.upper[3]
         return float(offset @ normal) / max(self.iris_diameter, 1e-6)
+
+    @property
+    def lower_lid(self) -> float:
+        """The lower lid's middle below the corner line, in eye widths (+ = below it)."""
+        middle, normal = self._frame()
+        return float((self.lower[4] - middle) @ normal) / max(self.width, 1e-6)
+
+    def lid_shape(self) -> np.ndarray:
+        """The 16 lid points (9 lower, 7 upper) in the eye's own frame, corner line along x,
+        origin at its middle, in eye widths: [32] = x0, y0, x1, y1 … (y + = down). Lid
+        curvature, not only the gap: a squint flattens the lower lid, a shut lid bows."""
+        middle, normal = self._frame()
+        axis = np.array([normal[1], -normal[0]])
+        c0, c1 = self.lower[0], self.lower[8]
+        if (c1 - c0) @ axis < 0:
+            axis = -axis
+        pts = np.concatenate([self.lower, self.upper]) - middle
+        local = np.stack([pts @ axis, pts @ normal], axis=1) / max(self.width, 1e-6)
+        return local.reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -209,11 +234,18 @@ class FaceLandmarker:
 
     def __init__(
         self, mesh_path: Path | str | None = None, iris_path: Path | str | None = None,
-        num_threads: int = 1,
+        num_threads: int = 1, embed: bool = False,
     ):  # fmt: skip
+        """`embed`: also read the iris model's pooled features (`EyeGeometry.embedding`);
+        its interpreter then keeps every intermediate tensor (a little slower per eye)."""
         default_mesh, default_iris = _default_paths()
         self._mesh = load_interpreter(mesh_path or default_mesh, num_threads)
         self._iris = load_interpreter(iris_path or default_iris, num_threads)
+        self._embed: tuple[int, ...] = ()
+        if embed:
+            self._iris = _preserving(Path(iris_path or default_iris), num_threads)
+            names = {d["name"]: d["index"] for d in self._iris.get_tensor_details()}
+            self._embed = tuple(names[n] for n in IRIS_EMBED_TENSORS)
         self._mesh_in = self._mesh.get_input_details()[0]["index"]
         outs = sorted(self._mesh.get_output_details(), key=lambda d: -int(np.prod(d["shape"])))
         self._mesh_points, self._mesh_score = outs[0]["index"], outs[1]["index"]
@@ -256,9 +288,13 @@ class FaceLandmarker:
         self._iris.invoke()
         contour = self._iris.get_tensor(self._iris_contour).reshape(-1, 3)[:16]
         iris = self._iris.get_tensor(self._iris_points).reshape(-1, 3)
+        embedding = None
+        if self._embed:
+            embedding = np.concatenate([self._iris.get_tensor(i).reshape(-1, 128).mean(axis=0)
+                                        for i in self._embed]).astype(np.float64)
         return _apply(to_frame, contour.astype(np.float64)), _apply(
             to_frame, iris.astype(np.float64)
-        )
+        ), embedding
 
     def presence(self, gray: np.ndarray, face: Face) -> float:
         """The mesh model's face-presence probability alone (the mesh, not the iris: ~0.8 ms),
@@ -275,12 +311,20 @@ class FaceLandmarker:
         eyes = []
         for side, (outer_i, inner_i) in enumerate(_CORNERS):
             outer, inner = tuple(mesh[outer_i, :2]), tuple(mesh[inner_i, :2])
-            contour, iris = self._run_iris(gray, outer, inner, mirror=side == 1)
+            contour, iris, embedding = self._run_iris(gray, outer, inner, mirror=side == 1)
             eye = _eye(contour, iris, outer, inner, _ear6(mesh[list(_EAR6[side]), :2]))
             luma, texture = _brightness(gray, eye, mesh[_CHEEK_UNDER[side], :2])
-            eyes.append(replace(eye, luma=luma, texture=texture))
+            eyes.append(replace(eye, luma=luma, texture=texture, embedding=embedding))
         yaw, pitch = _head_pose(local)
         return FaceGeometry((eyes[0], eyes[1]), presence, yaw, pitch, mesh)
+
+
+def _preserving(path: Path, num_threads: int):
+    """An iris interpreter that keeps its intermediate tensors readable after invoke."""
+    interpreter = interpreter_class()(model_path=str(path), num_threads=num_threads,
+                                      experimental_preserve_all_tensors=True)
+    interpreter.allocate_tensors()
+    return interpreter
 
 
 def _ear6(p: np.ndarray) -> float:

@@ -1,0 +1,122 @@
+"""Richer fusion evidence (issue 14): the iris model's pooled features, the lid shape and
+both lid heights, and the PCA projection a fusion JSON may carry.
+
+The projection is fitted on training rows (scikit-learn and numpy) and applied at run time
+with numpy; the embedding is read from the shipped iris model on real faces.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import needs
+import numpy as np
+import pytest
+
+from eyespy_live.train.fusion import EvidenceTable, fit_model, fit_projection
+from eyespy_live.vision.eyecrop import to_gray
+from eyespy_live.vision.faces import create_detector
+from eyespy_live.vision.fusion import (
+    EMBED_FIELDS,
+    EXTRA_FIELDS,
+    RAW_FIELDS,
+    SHAPE_FIELDS,
+    FusionModel,
+    Projection,
+    measure_eyes,
+)
+from eyespy_live.vision.landmarks import IRIS_EMBED_DIM, FaceLandmarker
+
+
+def _table(n: int = 400, seed: int = 1) -> EvidenceTable:
+    """Rows whose label shows in the CNN and, more weakly, along one embedding direction."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    raw = np.zeros((n, len(RAW_FIELDS)))
+    col = {k: i for i, k in enumerate(RAW_FIELDS)}
+    raw[:, col["cnn"]] = np.clip(np.where(labels, 0.7, 0.3) + rng.normal(0, 0.2, n), 0.01, 0.99)
+    raw[:, col["cnn_mesh"]] = raw[:, col["cnn"]]
+    raw[:, col["openness"]] = rng.uniform(0.2, 1.0, n)
+    extra = rng.normal(0, 1, (n, len(EXTRA_FIELDS)))
+    direction = rng.normal(0, 1, IRIS_EMBED_DIM)
+    first = EXTRA_FIELDS.index(EMBED_FIELDS[0])
+    extra[:, first:first + IRIS_EMBED_DIM] += 3.0 * np.outer(labels - 0.5, direction)
+    groups = np.array([f"p{i // 2}" for i in range(n)])
+    return EvidenceTable(raw, labels, groups, np.array(["cew_faces"] * n), groups, extra)
+
+
+def test_projection_axes_are_orthonormal_and_applied_alike_at_run_time():
+    table = _table()
+    spec = fit_projection(table, EMBED_FIELDS, 4)
+    proj = Projection.from_spec(json.loads(json.dumps(spec)))
+    np.testing.assert_allclose(proj.axes @ proj.axes.T, np.eye(4), atol=1e-4)
+    row = table.rows()[7]
+    x = table.extra[7, [EXTRA_FIELDS.index(f) for f in EMBED_FIELDS]]
+    assert proj.components(row)["pc0"] == pytest.approx(float(proj.project(x[None])[0, 0]))
+    with pytest.raises(ValueError, match="differ in length"):
+        Projection.from_spec({**spec, "mean": spec["mean"][:-1]})
+
+
+def test_a_pca_candidate_learns_from_the_embedding_and_round_trips_through_json():
+    needs.module("sklearn", "pip install .[train]")
+    table = _table()
+    cnn_only = FusionModel(fit_model(table, {"kind": "logistic_regression",
+                                             "features": ["cnn_logit"]}))
+    spec = fit_model(table, {"kind": "logistic_regression",
+                             "features": ["cnn_logit", "pc0", "pc1"],
+                             "pca": (EMBED_FIELDS, 2)})
+    model = FusionModel(json.loads(json.dumps(spec)))
+    assert model.uses_embedding and not cnn_only.uses_embedding
+
+    def accuracy(m: FusionModel) -> float:
+        p = np.array([m.p_closed_raw(r) for r in table.rows()])
+        return float(((p >= 0.5) == table.labels.astype(bool)).mean())
+
+    # The label direction is the data's largest: its component must add to the CNN.
+    assert accuracy(model) > accuracy(cnn_only) + 0.05
+
+
+def test_a_table_without_extra_evidence_is_rebuilt(tmp_path):
+    table = _table(20)
+    path = tmp_path / "t.npz"
+    table.save(path)
+    loaded = EvidenceTable.load(path)
+    assert loaded is not None and np.array_equal(loaded.extra, table.extra)
+    EvidenceTable(table.raw, table.labels, table.groups, table.sources, table.names).save(path)
+    assert EvidenceTable.load(path) is None
+
+
+def test_the_embedding_landmarker_reads_real_eyes_without_moving_the_landmarks(shared_data):
+    """dryeye pair (one man, eyes open / shut): the embedding is finite, the geometry is the
+    plain landmarker's, the lid shape starts and ends at the corners, and the open and the
+    shut eye differ more in the embedding than the two eyes of one photo."""
+    detector = create_detector("blazeface")
+    plain, embedding = FaceLandmarker(), FaceLandmarker(embed=True)
+    readings = {}
+    for name in ("eyes_open", "eyes_closed"):
+        image = cv2.imread(str(shared_data / "photos" / "dryeye_pair" / f"{name}.jpg"))
+        assert image is not None
+        gray = to_gray(image)
+        face = max(detector.detect_photo(image), key=lambda f: f.box[2] * f.box[3])
+        a, b = plain.measure(gray, face), embedding.measure(gray, face)
+        for ea, eb in zip(a.eyes, b.eyes, strict=True):
+            assert ea.embedding is None and eb.embedding is not None
+            assert eb.embedding.shape == (IRIS_EMBED_DIM,) and np.isfinite(eb.embedding).all()
+            np.testing.assert_allclose(ea.upper, eb.upper, atol=1e-3)
+            shape = eb.lid_shape().reshape(-1, 2)
+            assert shape[0, 0] == pytest.approx(-0.5, abs=1e-6)
+            assert shape[8, 0] == pytest.approx(0.5, abs=1e-6)
+        readings[name] = [e.embedding for e in b.eyes]
+        evidence = measure_eyes(gray, face, _cnn(), embedding)
+        extra = evidence[0].extra()
+        assert set(extra) == set(EXTRA_FIELDS) and len(SHAPE_FIELDS) == 32
+    within = np.linalg.norm(readings["eyes_open"][0] - readings["eyes_open"][1])
+    across = np.linalg.norm(readings["eyes_open"][0] - readings["eyes_closed"][0])
+    assert across > within
+
+
+def _cnn():
+    from eyespy_live.vision.eyestate import EyeStateModel
+
+    return EyeStateModel()
