@@ -77,14 +77,17 @@ def test_a_pca_candidate_learns_from_the_embedding_and_round_trips_through_json(
     assert accuracy(model) > accuracy(cnn_only) + 0.05
 
 
-def test_a_table_without_extra_evidence_is_rebuilt(tmp_path):
+def test_an_old_table_still_loads_but_cannot_fit_a_projection(tmp_path):
     table = _table(20)
     path = tmp_path / "t.npz"
     table.save(path)
     loaded = EvidenceTable.load(path)
     assert loaded is not None and np.array_equal(loaded.extra, table.extra)
     EvidenceTable(table.raw, table.labels, table.groups, table.sources, table.names).save(path)
-    assert EvidenceTable.load(path) is None
+    old = EvidenceTable.load(path)
+    assert old is not None and old.extra is None and len(old.rows()[0]) == len(RAW_FIELDS)
+    with pytest.raises(ValueError, match="rebuild"):
+        fit_projection(old, EMBED_FIELDS, 2)
 
 
 def test_the_embedding_landmarker_reads_real_eyes_without_moving_the_landmarks(shared_data):

@@ -73,14 +73,20 @@ class EvidenceTable:
 
     @staticmethod
     def load(path: Path) -> EvidenceTable | None:
-        """The cached table, or None when it was made with other fields (rebuild it)."""
+        """The cached table, or None when it was made with other fields (rebuild it); a
+        table without EXTRA_FIELDS loads with `extra` None."""
         with np.load(path, allow_pickle=False) as z:
             if tuple(z["fields"].tolist()) != RAW_FIELDS:
                 return None
-            if "extra" not in z or tuple(z["extra_fields"].tolist()) != EXTRA_FIELDS:
-                return None  # made before the richer evidence: rebuild
+            # A table made before the richer evidence still serves fusions without it
+            # (`fit_projection` asks for a rebuild); one with other extra fields does not.
+            extra = None
+            if "extra" in z:
+                if tuple(z["extra_fields"].tolist()) != EXTRA_FIELDS:
+                    return None
+                extra = z["extra"]
             return EvidenceTable(z["raw"], z["labels"], z["groups"], z["sources"], z["names"],
-                                 z["extra"])
+                                 extra)
 
     @staticmethod
     def concat(tables: list[EvidenceTable]) -> EvidenceTable:
