@@ -69,7 +69,8 @@ class EvidenceTable:
                             sources=self.sources.astype(str), names=self.names.astype(str),
                             fields=np.array(RAW_FIELDS),
                             **({} if self.extra is None else {
-                                "extra": self.extra, "extra_fields": np.array(EXTRA_FIELDS)}))
+                                "extra": self.extra.astype(np.float32),
+                                "extra_fields": np.array(EXTRA_FIELDS)}))
 
     @staticmethod
     def load(path: Path) -> EvidenceTable | None:
@@ -84,7 +85,7 @@ class EvidenceTable:
             if "extra" in z:
                 if tuple(z["extra_fields"].tolist()) != EXTRA_FIELDS:
                     return None
-                extra = z["extra"]
+                extra = z["extra"].astype(np.float64)
             return EvidenceTable(z["raw"], z["labels"], z["groups"], z["sources"], z["names"],
                                  extra)
 

@@ -26,7 +26,7 @@ from eyespy_live.train.fusion import (
     fusion_splits,
     load_tables,
 )
-from eyespy_live.vision.fusion import EMBED_FIELDS, LID_FIELDS, SHAPE_FIELDS
+from eyespy_live.vision.fusion import EMBED_FIELDS, EMBED_GROUPS, LID_FIELDS, SHAPE_FIELDS
 
 VIEWS = ("cnn_logit", "cnn_mesh_logit", "cnn_flip_logit", "cnn_mesh_flip_logit",
          "cnn_mesh_s55_logit", "cnn_mesh_s80_logit")
@@ -85,46 +85,51 @@ def _pcs(k: int) -> tuple[str, ...]:
     return tuple(f"pc{i}" for i in range(k))
 
 
-# Issue 14, transfer features: the iris model's own pooled features (EMBED_FIELDS, reduced
-# by PCA fitted on the training folds only), the lid shape and both lid heights.
+# Issue 14, transfer features: MediaPipe's own networks' features per eye (EMBED_FIELDS:
+# the iris model's contour branch 2 × 2, its iris branch pooled, the face mesh's map at the
+# eye), reduced by PCA fitted on the training folds only; the lid shape; both lid heights.
+IRIS_NET = (*EMBED_GROUPS["iris_contour"], *EMBED_GROUPS["iris_iris"])
 for _k in (4, 8, 16, 32):
-    CANDIDATES[f"shipped + iris-net PCA {_k} (LR)"] = {
+    CANDIDATES[f"shipped + nets PCA {_k} (LR)"] = {
         "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(_k)), "pca": (EMBED_FIELDS, _k)}
 CANDIDATES.update({
-    "shipped + iris-net PCA 16, C 0.1": {
+    "shipped + nets PCA 16, C 0.1": {
         "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(16)), "pca": (EMBED_FIELDS, 16),
         "c": 0.1},
-    "shipped + iris-net PCA 32, C 0.05": {
+    "shipped + nets PCA 32, C 0.05": {
         "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(32)), "pca": (EMBED_FIELDS, 32),
         "c": 0.05},
-    "shipped + iris-net all 256, C 0.01": {
-        "kind": LR, "features": (*DEFAULT_FEATURES, *EMBED_FIELDS), "c": 0.01},
+    "shipped + iris-net PCA 16 (LR)": {
+        "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(16)), "pca": (IRIS_NET, 16)},
+    "shipped + iris contour branch PCA 16 (LR)": {
+        "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(16)),
+        "pca": (EMBED_GROUPS["iris_contour"], 16)},
+    "shipped + mesh cell PCA 8 (LR)": {
+        "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(8)),
+        "pca": (EMBED_GROUPS["mesh_cell"], 8)},
     "shipped + lid heights (LR)": {"kind": LR, "features": (*DEFAULT_FEATURES, *LID_FIELDS)},
     "shipped + lid shape PCA 8 (LR)": {
         "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(8)), "pca": (SHAPE_FIELDS, 8)},
     "shipped + lid heights + lid shape 32 (LR)": {
         "kind": LR, "features": (*DEFAULT_FEATURES, *LID_FIELDS, *SHAPE_FIELDS)},
-    "shipped + lid heights + iris-net PCA 16 (LR)": {
-        "kind": LR, "features": (*DEFAULT_FEATURES, *LID_FIELDS, *_pcs(16)),
-        "pca": (EMBED_FIELDS, 16)},
-    "shipped + lids + iris-net+shape PCA 16 (LR)": {
+    "shipped + lids + nets+shape PCA 16 (LR)": {
         "kind": LR, "features": (*DEFAULT_FEATURES, *LID_FIELDS, *_pcs(16)),
         "pca": ((*SHAPE_FIELDS, *EMBED_FIELDS), 16)},
-    "views mean+spread + geometry + iris-net PCA 16, CNN-trained ×0.3 (LR)": {
+    "views mean+spread + geometry + nets PCA 16, CNN-trained ×0.3 (LR)": {
         "kind": LR, "features": (*MEAN_SPREAD, *SHIPPED_GEOMETRY, *_pcs(16)),
         "pca": (EMBED_FIELDS, 16), "weights": W3},
-    "shipped + iris-net PCA 16, CNN-trained ×0.3 (LR)": {
+    "shipped + nets PCA 16, CNN-trained ×0.3 (LR)": {
         "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(16)), "pca": (EMBED_FIELDS, 16),
         "weights": W3},
-    "iris-net PCA 32 alone (LR)": {"kind": LR, "features": _pcs(32), "pca": (EMBED_FIELDS, 32)},
-    "lid heights + shape alone (LR)": {"kind": LR, "features": (*LID_FIELDS, *SHAPE_FIELDS)},
-    "shipped + iris-net PCA 16, CNN-trained ×0 (LR)": {
+    "shipped + nets PCA 16, CNN-trained ×0 (LR)": {
         "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(16)), "pca": (EMBED_FIELDS, 16),
         "weights": {"focus_webcam": 0.3, "cnn_train": 0.0}},
     "shipped features, CNN-trained ×0 (LR)": {
         "kind": LR, "features": DEFAULT_FEATURES,
         "weights": {"focus_webcam": 0.3, "cnn_train": 0.0}},
-    "trees d2, shipped + lids + iris-net PCA 8": {
+    "nets PCA 32 alone (LR)": {"kind": LR, "features": _pcs(32), "pca": (EMBED_FIELDS, 32)},
+    "lid heights + shape alone (LR)": {"kind": LR, "features": (*LID_FIELDS, *SHAPE_FIELDS)},
+    "trees d2, shipped + lids + nets PCA 8": {
         "kind": GB, "features": (*DEFAULT_FEATURES, *LID_FIELDS, *_pcs(8)),
         "pca": (EMBED_FIELDS, 8), "depth": 2},
 })

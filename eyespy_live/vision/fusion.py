@@ -20,7 +20,12 @@ import numpy as np
 from eyespy_live.vision.eyecrop import crop_eye, eye_patches
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face
-from eyespy_live.vision.landmarks import IRIS_EMBED_DIM, FaceGeometry, FaceLandmarker
+from eyespy_live.vision.landmarks import (
+    EMBED_PARTS,
+    IRIS_EMBED_DIM,
+    FaceGeometry,
+    FaceLandmarker,
+)
 
 _P_EPS = 1e-3
 
@@ -48,12 +53,15 @@ VIEW_FIELDS = ("cnn_flip", "cnn_mesh_flip", *MESH_VIEW_SCALES)
 
 # Richer per-eye evidence (issue 14, transfer features): both lid heights and the iris
 # below the upper lid, the 16 lid points in the eye's frame (lid curvature), and the iris
-# model's pooled features (`landmarks.IRIS_EMBED_TENSORS`, only with an embedding
+# models' features (`landmarks.EMBED_PARTS`, only with an embedding
 # landmarker). A fusion reads them by name, or as principal components ("pc0", …) of the
 # fields its JSON "projection" names (mean and components fitted on training rows).
 LID_FIELDS = ("upper_lid", "lower_lid", "iris_below_lid")
 SHAPE_FIELDS = tuple(f"shape{k:02d}" for k in range(32))
-EMBED_FIELDS = tuple(f"emb{k:03d}" for k in range(IRIS_EMBED_DIM))
+EMBED_GROUPS = {part: tuple(f"{part}{k:03d}" for k in range(n))
+                for part, n in EMBED_PARTS.items()}
+EMBED_FIELDS = tuple(f for fields in EMBED_GROUPS.values() for f in fields)
+assert len(EMBED_FIELDS) == IRIS_EMBED_DIM
 EXTRA_FIELDS = (*LID_FIELDS, *SHAPE_FIELDS, *EMBED_FIELDS)
 
 

@@ -37,11 +37,17 @@ MESH_SIZE = 192
 IRIS_SIZE = 64
 MESH_ROI_SCALE = 1.5
 IRIS_ROI_SCALE = 2.3
-# The iris model's last feature maps before its two heads (contour head, iris head), each
-# [1, 2, 2, 128]: global-average-pooled they are a 256-number description of the eye crop
-# that the network learnt for placing lids and iris (issue 14: transfer features).
+# Transfer features (issue 14): what MediaPipe's own networks compute about an eye, read
+# from their last feature maps before the landmark heads, per eye:
+# - the iris model's contour branch ("p_re_lu_36", [1, 2, 2, 128]) kept 2 × 2 (upper and
+#   lower half of the eye crop stay apart: 512 numbers),
+# - its iris branch ("p_re_lu_52", same shape) average-pooled (128),
+# - the face mesh's 6 × 6 map ("p_re_lu_14", [1, 6, 6, 128]) sampled at the eye's centre
+#   (128): the mesh sees the whole face, cheeks and brows included.
 IRIS_EMBED_TENSORS = ("p_re_lu_36", "p_re_lu_52")
-IRIS_EMBED_DIM = 256
+MESH_EMBED_TENSOR = "p_re_lu_14"
+EMBED_PARTS = {"iris_contour": 512, "iris_iris": 128, "mesh_cell": 128}
+IRIS_EMBED_DIM = sum(EMBED_PARTS.values())
 
 # Mesh indices (MediaPipe's canonical face mesh). "A" is the eye on the image's left (the
 # subject's right eye), "B" the eye on the image's right.
@@ -236,16 +242,20 @@ class FaceLandmarker:
         self, mesh_path: Path | str | None = None, iris_path: Path | str | None = None,
         num_threads: int = 1, embed: bool = False,
     ):  # fmt: skip
-        """`embed`: also read the iris model's pooled features (`EyeGeometry.embedding`);
-        its interpreter then keeps every intermediate tensor (a little slower per eye)."""
+        """`embed`: also read the networks' features (`EyeGeometry.embedding`, EMBED_PARTS);
+        both interpreters then keep every intermediate tensor (a little slower)."""
         default_mesh, default_iris = _default_paths()
         self._mesh = load_interpreter(mesh_path or default_mesh, num_threads)
         self._iris = load_interpreter(iris_path or default_iris, num_threads)
         self._embed: tuple[int, ...] = ()
+        self._mesh_embed = -1
         if embed:
             self._iris = _preserving(Path(iris_path or default_iris), num_threads)
+            self._mesh = _preserving(Path(mesh_path or default_mesh), num_threads)
             names = {d["name"]: d["index"] for d in self._iris.get_tensor_details()}
             self._embed = tuple(names[n] for n in IRIS_EMBED_TENSORS)
+            self._mesh_embed = {d["name"]: d["index"] for d in
+                                self._mesh.get_tensor_details()}[MESH_EMBED_TENSOR]
         self._mesh_in = self._mesh.get_input_details()[0]["index"]
         outs = sorted(self._mesh.get_output_details(), key=lambda d: -int(np.prod(d["shape"])))
         self._mesh_points, self._mesh_score = outs[0]["index"], outs[1]["index"]
@@ -290,8 +300,10 @@ class FaceLandmarker:
         iris = self._iris.get_tensor(self._iris_points).reshape(-1, 3)
         embedding = None
         if self._embed:
-            embedding = np.concatenate([self._iris.get_tensor(i).reshape(-1, 128).mean(axis=0)
-                                        for i in self._embed]).astype(np.float64)
+            contour_map, iris_map = (self._iris.get_tensor(i) for i in self._embed)
+            embedding = np.concatenate([contour_map.reshape(-1),
+                                        iris_map.reshape(-1, 128).mean(axis=0)]).astype(
+                                            np.float64)
         return _apply(to_frame, contour.astype(np.float64)), _apply(
             to_frame, iris.astype(np.float64)
         ), embedding
@@ -308,15 +320,31 @@ class FaceLandmarker:
         if gray.ndim == 3:
             gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
         mesh, presence, local = self._run_mesh(gray, face)
+        cells = self._mesh.get_tensor(self._mesh_embed)[0] if self._mesh_embed >= 0 else None
         eyes = []
         for side, (outer_i, inner_i) in enumerate(_CORNERS):
             outer, inner = tuple(mesh[outer_i, :2]), tuple(mesh[inner_i, :2])
             contour, iris, embedding = self._run_iris(gray, outer, inner, mirror=side == 1)
             eye = _eye(contour, iris, outer, inner, _ear6(mesh[list(_EAR6[side]), :2]))
             luma, texture = _brightness(gray, eye, mesh[_CHEEK_UNDER[side], :2])
+            if embedding is not None and cells is not None:
+                centre = (local[outer_i, :2] + local[inner_i, :2]) / 2.0
+                embedding = np.concatenate([embedding, _sample(cells, centre / MESH_SIZE)])
             eyes.append(replace(eye, luma=luma, texture=texture, embedding=embedding))
         yaw, pitch = _head_pose(local)
         return FaceGeometry((eyes[0], eyes[1]), presence, yaw, pitch, mesh)
+
+
+def _sample(cells: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Bilinear sample of an [H, W, C] feature map at (x, y) in 0–1 of the model's input."""
+    h, w = cells.shape[:2]
+    x = float(np.clip(at[0] * w - 0.5, 0, w - 1))
+    y = float(np.clip(at[1] * h - 0.5, 0, h - 1))
+    x0, y0 = min(int(x), w - 2), min(int(y), h - 2)
+    fx, fy = x - x0, y - y0
+    top = (1 - fx) * cells[y0, x0] + fx * cells[y0, x0 + 1]
+    bottom = (1 - fx) * cells[y0 + 1, x0] + fx * cells[y0 + 1, x0 + 1]
+    return ((1 - fy) * top + fy * bottom).astype(np.float64)
 
 
 def _preserving(path: Path, num_threads: int):
