@@ -126,3 +126,16 @@ def _cnn():
     from eyespy_live.vision.eyestate import EyeStateModel
 
     return EyeStateModel()
+
+
+def test_the_cv_scores_in_bulk_equal_the_run_time_model():
+    needs.module("sklearn", "pip install .[train]")
+    from eyespy_live.train.fusion_cv import _scores
+
+    table = _table(120)
+    spec = fit_model(table, {"kind": "logistic_regression",
+                             "features": ["cnn_logit", "openness", "pc0", "upper_lid"],
+                             "pca": (EMBED_FIELDS, 3)})
+    model = FusionModel(spec)
+    np.testing.assert_allclose(_scores(spec, table),
+                               [model.p_closed_raw(r) for r in table.rows()], atol=1e-12)

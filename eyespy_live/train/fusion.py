@@ -56,11 +56,15 @@ class EvidenceTable:
         return EvidenceTable(self.raw[m], self.labels[m], self.groups[m], self.sources[m],
                              self.names[m], None if self.extra is None else self.extra[m])
 
-    def rows(self) -> list[dict[str, float]]:
+    def rows(self, extra: tuple[str, ...] | None = None) -> list[dict[str, float]]:
+        """Raw fields per row, and the EXTRA_FIELDS named in `extra` (None: all of them;
+        naming few keeps this fast on 800 extra columns)."""
         rows = [dict(zip(RAW_FIELDS, r, strict=True)) for r in self.raw.tolist()]
-        if self.extra is not None:
-            for row, e in zip(rows, self.extra.tolist(), strict=True):
-                row.update(zip(EXTRA_FIELDS, e, strict=True))
+        if self.extra is not None and extra != ():
+            names = EXTRA_FIELDS if extra is None else extra
+            cols = self.extra[:, [EXTRA_FIELDS.index(f) for f in names]]
+            for row, e in zip(rows, cols.tolist(), strict=True):
+                row.update(zip(names, e, strict=True))
         return rows
 
     def save(self, path: Path) -> None:
@@ -329,7 +333,7 @@ def _design(table: EvidenceTable, features: tuple[str, ...], weights: dict[str, 
             projection: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     from eyespy_live.vision.fusion import Projection, feature_vector
 
-    rows = table.rows()
+    rows = table.rows(tuple(f for f in features if f in EXTRA_FIELDS))
     if projection:
         assert table.extra is not None
         proj = Projection.from_spec(projection)

@@ -141,10 +141,13 @@ def folds(groups: np.ndarray, k: int = 5) -> np.ndarray:
 
 
 def _scores(model_spec: dict, table: EvidenceTable) -> np.ndarray:
-    from eyespy_live.vision.fusion import FusionModel
+    """P(closed) per row through the run-time `FusionModel` (its inputs built in bulk)."""
+    from eyespy_live.train.fusion import _design
+    from eyespy_live.vision.fusion import FusionModel, _sigmoid
 
     model = FusionModel(model_spec)
-    return np.array([model.p_closed_raw(r) for r in table.rows()])
+    x, _ = _design(table, model.features, {}, model_spec.get("projection"))
+    return np.array([_sigmoid(model.decision(row)) for row in x])
 
 
 def out_of_fold(table: EvidenceTable, candidate: dict, k: int = 5) -> np.ndarray:
