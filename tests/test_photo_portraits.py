@@ -17,7 +17,12 @@ import numpy as np
 import pytest
 
 from eyespy_live.decision.blink import BlinkSettings
-from eyespy_live.decision.facestate import FaceState, face_state
+from eyespy_live.decision.facestate import (
+    REASON_DISAGREE,
+    REASON_LIDS_OPEN,
+    FaceState,
+    face_state,
+)
 from eyespy_live.decision.judge import DARK_PATCH_MEAN, exposed, readable
 from eyespy_live.decision.shot import analyze_photo
 from eyespy_live.train import portraits
@@ -117,6 +122,23 @@ def test_a_wink_in_a_grin_is_no_laughing_squint():
     assert face_state(p, 0.5, 0.5, wink, photo=True)[0] == FaceState.CLOSED
 
 
+def test_a_face_found_only_on_a_second_look_needs_its_lids_together_for_closed():
+    """A retry-only face is a less certain detection: "closed" or a wink needs lids nearer
+    together than the 95th percentile of closed CEW eyes; else "can't tell" (never closed)."""
+    heavy = _geometry((0.58, 0.6))  # heavy-lidded open eyes the fusion reads shut
+    shut = _geometry((0.3, 0.35))
+    assert face_state((0.9, 0.9), 0.5, 0.5, heavy, photo=True)[0] == FaceState.CLOSED
+    state, why = face_state((0.9, 0.9), 0.5, 0.5, heavy, photo=True, second_look=True)
+    assert state == FaceState.UNKNOWN and why == REASON_LIDS_OPEN
+    assert face_state((0.9, 0.9), 0.5, 0.5, shut, photo=True, second_look=True)[0] \
+        == FaceState.CLOSED
+    # A wink on a second-look face: the shut eye's lids must be down too.
+    assert face_state((0.85, 0.02), 0.5, 0.5, _geometry((0.58, 0.66)), photo=True,
+                      second_look=True) == (FaceState.UNKNOWN, REASON_DISAGREE)
+    assert face_state((0.85, 0.02), 0.5, 0.5, _geometry((0.3, 0.66)), photo=True,
+                      second_look=True)[0] == FaceState.WINK
+
+
 # Real CEW faces as 320×243 portraits that fill the frame: the full-range passes miss each
 # (the live `detect` still does: its path is unchanged); the photo search's close-face retry
 # finds it, and the eyes are then read as for any face.
@@ -139,6 +161,7 @@ def test_a_face_filling_a_portrait_is_found_and_judged(shared_data, detector, ju
     assert detector.detect(portrait) == []
     (face,) = detector.detect_photo(portrait)
     assert face.score >= 0.6 and face.box[2] > portraits.CEW_FACE_PX / 2
+    assert face.second_look  # found by the retry alone: judged as a less certain face
     said = analyze_photo(portrait, detector, judge, BlinkSettings())
     assert said.verdict == verdict, said.reason
 

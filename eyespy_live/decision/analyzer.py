@@ -48,7 +48,8 @@ class FaceReading:
             else (settings.t_closed, settings.t_half)
         )
         state, why = face_state(self.p_closed, closed_at, half_at, self.geometry,
-                                DEFAULT_LIMITS, settings.both_eyes, photo=photo)
+                                DEFAULT_LIMITS, settings.both_eyes, photo=photo,
+                                second_look=self.face.second_look)
         openness = None
         if self.geometry is not None:
             openness = tuple(round(e.openness, 3) for e in self.geometry.eyes)

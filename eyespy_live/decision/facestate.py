@@ -89,6 +89,12 @@ class StateLimits:
     # (real photos 0.74, CEW studio portraits 0.73, ZJU training people 0.82); the winks
     # made from ZJU training people read 0.64 (median). Otherwise it can't be told.
     wink_lid_ratio: float = 0.75
+    # A face found only by a still photo's second look (the close-face retry) is a less
+    # certain detection, and there the fusion misreads heavy-lidded and downcast open eyes
+    # as shut. Such a face is "closed" (or a wink) only when the lids agree: an eye whose lid
+    # gap is at least the 95th percentile of closed CEW eyes' (0.54) is not taken as shut
+    # ("can't tell" instead), rather than `shut_max_openness`.
+    second_look_max_openness: float = 0.55
 
 
 DEFAULT_LIMITS = StateLimits()
@@ -149,6 +155,7 @@ def face_state(
     limits: StateLimits = DEFAULT_LIMITS,
     both_eyes: bool = True,
     photo: bool = False,
+    second_look: bool = False,
 ) -> tuple[str, str | None]:
     """The state of one face (and a reason when it is "unknown") from its eyes' P(closed)
     and, if measured, its geometry.
@@ -158,9 +165,12 @@ def face_state(
     photo (`photo`) one eye reading shut and the other open is a wink when it is sure or
     when that eye's lids are clearly narrower than its partner's (then it is no laughing
     squint either: a laugh narrows both eyes alike) — a kept wink is a lost retake.
+    `second_look`: the face was found only by the detector's retry (less certain), so an
+    eye reads shut only with its lids nearer together (`second_look_max_openness`).
     """
     if p is None:
         return FaceState.UNKNOWN, None
+    lids_open = limits.second_look_max_openness if second_look else limits.shut_max_openness
     low, high = sorted(p)
     combined = math.sqrt(max(0.0, low) * max(0.0, high)) if both_eyes else high
     if combined >= half_at and geometry is not None and not (
@@ -169,7 +179,7 @@ def face_state(
         return FaceState.SQUINT, None
     if combined >= closed_at:
         if geometry is not None and all(
-            e.openness >= limits.shut_max_openness for e in geometry.eyes
+            e.openness >= lids_open for e in geometry.eyes
         ):
             return FaceState.UNKNOWN, REASON_LIDS_OPEN
         return FaceState.CLOSED, None
@@ -179,12 +189,12 @@ def face_state(
     open_at = min(limits.wink_open, half_at)
     if high >= shut_at and low <= open_at:
         shut = 0 if p[0] >= p[1] else 1
-        if geometry is not None and geometry.eyes[shut].openness >= limits.shut_max_openness:
+        if geometry is not None and geometry.eyes[shut].openness >= lids_open:
             return FaceState.UNKNOWN, REASON_DISAGREE
         return FaceState.WINK, None
     if photo and high >= closed_at and low < closed_at:
         shut = 0 if p[0] >= p[1] else 1
-        if geometry is not None and geometry.eyes[shut].openness >= limits.shut_max_openness:
+        if geometry is not None and geometry.eyes[shut].openness >= lids_open:
             return FaceState.UNKNOWN, REASON_DISAGREE
         if high >= limits.wink_shut or (
             geometry is not None and _one_lid_down(p, closed_at, geometry, limits)

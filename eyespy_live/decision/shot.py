@@ -140,7 +140,7 @@ def _scaled_face(face: Face, sx: float, sy: float) -> Face:
     x, y, w, h = face.box
     box = (round(x * sx), round(y * sy), round(w * sx), round(h * sy))
     eyes = tuple((ex * sx, ey * sy) for ex, ey in face.eyes)
-    return Face(box, face.score, eyes)  # type: ignore[arg-type]
+    return Face(box, face.score, eyes, face.second_look)  # type: ignore[arg-type]
 
 
 def eye_factor(face_full: Face, coarsest: int) -> int:

@@ -27,6 +27,9 @@ class Face:
     box: tuple[int, int, int, int]  # x, y, width, height in frame pixels
     score: float
     eyes: tuple[Point, Point]  # (image-left eye, image-right eye) centres in frame pixels
+    # Found only by a still photo's second look (BlazeFace's close-face retry): a less
+    # certain detection, so its eyes need stronger evidence before "closed".
+    second_look: bool = False
 
     @property
     def inter_eye_distance(self) -> float:

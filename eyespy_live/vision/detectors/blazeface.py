@@ -7,7 +7,7 @@ decoding below is ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -197,7 +197,8 @@ class BlazeFaceDetector(FaceDetector):
         but also 4 faces in the 1681 images without one (eye close-ups the mesh scored
         0.92–0.99): `python benchmarks/photo_faces.py --hard`, 3 → 7 with a face reported.
         """
-        return self._close_faces(image) or self._close_faces(brightened(image))
+        found = self._close_faces(image) or self._close_faces(brightened(image))
+        return [replace(f, second_look=True) for f in found]
 
     def _close_faces(self, image: np.ndarray) -> list[Face]:
         """Short-range faces at the detector's score threshold that the mesh confirms."""
