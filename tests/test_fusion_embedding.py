@@ -139,3 +139,20 @@ def test_the_cv_scores_in_bulk_equal_the_run_time_model():
     model = FusionModel(spec)
     np.testing.assert_allclose(_scores(spec, table),
                                [model.p_closed_raw(r) for r in table.rows()], atol=1e-12)
+
+
+def test_class_balance_equalises_the_weights_and_raises_p_closed_on_an_open_heavy_table():
+    from eyespy_live.train.fusion import balanced, fit
+
+    table = _table(600, seed=3)
+    keep = (table.labels == 0) | (np.arange(len(table)) % 5 == 0)  # ~1 closed in 6
+    table = table.subset(keep)
+    w = balanced(np.ones(len(table)), table.labels)
+    closed = table.labels.astype(bool)
+    assert w[closed].sum() == pytest.approx(w[~closed].sum())
+    assert balanced(np.ones(3), np.zeros(3)).tolist() == [1.0, 1.0, 1.0]  # one class: as given
+    plain, even = (FusionModel(fit(table, balance=b)) for b in (False, True))
+    rows = [{**r} for r in table.rows(())]
+    mean_p = [float(np.mean([m.p_closed_raw(r) for r in rows])) for m in (plain, even)]
+    assert mean_p[1] > mean_p[0] + 0.02
+    assert fit(table, balance=True)["fitted_on"]["class_balanced"] is True

@@ -133,6 +133,18 @@ CANDIDATES.update({
         "kind": GB, "features": (*DEFAULT_FEATURES, *LID_FIELDS, *_pcs(8)),
         "pca": (EMBED_FIELDS, 8), "depth": 2},
 })
+# Class balance: closed rows weighted up to the open rows' total (fit(balance=True)).
+CANDIDATES.update({
+    "shipped features, balanced": {"kind": LR, "features": DEFAULT_FEATURES, "balance": True},
+    "shipped features, balanced, CNN-trained ×0.3": {
+        "kind": LR, "features": DEFAULT_FEATURES, "balance": True, "weights": W3},
+    "shipped + nets PCA 8, balanced": {
+        "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(8)), "pca": (EMBED_FIELDS, 8),
+        "balance": True},
+    "shipped + mesh cell PCA 8, balanced": {
+        "kind": LR, "features": (*DEFAULT_FEATURES, *_pcs(8)),
+        "pca": (EMBED_GROUPS["mesh_cell"], 8), "balance": True},
+})
 
 
 def folds(groups: np.ndarray, k: int = 5) -> np.ndarray:
