@@ -200,3 +200,51 @@ def test_a_face_half_in_near_black_shadow_is_found_and_judged(shared_data, detec
     assert face.score >= 0.6
     said = analyze_photo(lit, detector, judge, BlinkSettings())
     assert said.verdict == verdict, said.reason
+
+
+
+def test_a_second_look_faces_clearly_open_lids_overrule_closed_and_wink():
+    """On a face only the close-face retry found, lids well apart, the upper lid raised and
+    the iris showing under it make "closed" (both eyes) or a wink (its shut eye) open; a
+    face the full-range passes found keeps the readings' verdict."""
+    wide = _geometry((0.62, 0.64), upper=(-0.15, -0.18), below=(0.3, 0.35))
+    assert face_state((0.9, 0.9), 0.5, 0.5, wide, photo=True)[0] == FaceState.CLOSED
+    assert face_state((0.9, 0.9), 0.5, 0.5, wide, photo=True, second_look=True) \
+        == (FaceState.OPEN, None)
+    # Any eye whose upper lid is low or whose iris is covered: can't tell, never open.
+    for eyes in ({"upper": (-0.15, -0.05)}, {"below": (0.3, 0.05)}):
+        low = _geometry((0.62, 0.64), **eyes)
+        assert face_state((0.9, 0.9), 0.5, 0.5, low, photo=True, second_look=True) \
+            == (FaceState.UNKNOWN, REASON_LIDS_OPEN)
+    # A wink: only the eye reading shut is looked at.
+    shut_eye_wide = _geometry((0.62, 0.3), upper=(-0.18, 0.0), below=(0.3, -0.1))
+    assert face_state((0.9, 0.02), 0.5, 0.5, shut_eye_wide, photo=True,
+                      second_look=True) == (FaceState.OPEN, None)
+    assert face_state((0.02, 0.9), 0.5, 0.5, shut_eye_wide, photo=True,
+                      second_look=True)[0] == FaceState.WINK
+
+
+def _proxy_portrait(data, wanted: str):
+    return next(image for name, image, _ in portraits.cew_portraits(data) if name == wanted)
+
+
+def test_an_open_face_only_the_retry_finds_is_kept_by_its_lids(shared_data, detector, judge):
+    """An open CEW face in side light that only the close-face retry finds reads shut to the
+    CNN and fusion; its eyelid geometry shows both eyes open, so the photo is kept. Judged
+    as if a full-range pass had found it, the readings still make it a retake."""
+    from dataclasses import replace
+
+    from eyespy_live.decision.analyzer import FaceReading, judge_eyes
+    from eyespy_live.decision.shot import photo_verdict
+    from eyespy_live.vision.eyecrop import to_gray
+
+    image = _proxy_portrait(shared_data, "cew/OpenFace/Ben_Chandler_0001.jpg side light")
+    (face,) = detector.detect_photo(image)
+    assert face.second_look
+    verdict = analyze_photo(image, detector, judge, BlinkSettings())
+    assert verdict.verdict == "keep", verdict.reason
+    plain = replace(face, second_look=False)
+    j = judge_eyes(to_gray(image), plain, judge, thorough=True)
+    report = FaceReading(1, plain, j.p_closed, j.reason, j.geometry).report(BlinkSettings(),
+                                                                           photo=True)
+    assert photo_verdict([report]).verdict == "retake", report
