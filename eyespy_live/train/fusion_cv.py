@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     side = fusion_splits(table)
     fitting = np.isin(side, FIT_SPLITS)
     rows, rows_side = table.subset(fitting), side[fitting]
-    names = args.only if args.only else list(CANDIDATES)
+    names = list(CANDIDATES) if args.only is None else args.only  # `--only` alone: none
     masks = subsets(rows, rows_side)
     for name in names:
         p = out_of_fold(rows, CANDIDATES[name], args.folds)
