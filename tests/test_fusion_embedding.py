@@ -142,6 +142,7 @@ def test_the_cv_scores_in_bulk_equal_the_run_time_model():
 
 
 def test_class_balance_equalises_the_weights_and_raises_p_closed_on_an_open_heavy_table():
+    needs.module("sklearn", "pip install .[train]")
     from eyespy_live.train.fusion import balanced, fit
 
     table = _table(600, seed=3)
