@@ -157,3 +157,22 @@ def test_class_balance_equalises_the_weights_and_raises_p_closed_on_an_open_heav
     mean_p = [float(np.mean([m.p_closed_raw(r) for r in rows])) for m in (plain, even)]
     assert mean_p[1] > mean_p[0] + 0.02
     assert fit(table, balance=True)["fitted_on"]["class_balanced"] is True
+
+
+def test_the_judge_reads_the_networks_features_when_its_fusion_uses_them(tmp_path, monkeypatch):
+    import json
+
+    from eyespy_live.decision import judge as judge_module
+    from eyespy_live.resources import default_eye_model
+    from eyespy_live.vision.eyestate import EyeStateModel
+    from eyespy_live.vision.fusion import EMBED_FIELDS
+
+    spec = {"kind": "logistic_regression", "features": ["cnn_logit", EMBED_FIELDS[0]],
+            "mean": [0.0, 0.0], "scale": [1.0, 1.0], "coef": [1.0, 0.1], "intercept": 0.0}
+    (tmp_path / "eye_fusion.json").write_text(json.dumps(spec))
+    model = EyeStateModel(default_eye_model())
+    shipped = judge_module.EyeJudge.default(model)
+    monkeypatch.setattr(judge_module, "default_fusion_path", lambda: tmp_path / "eye_fusion.json")
+    embedding = judge_module.EyeJudge.default(model)
+    assert shipped.landmarker._embed == ()  # the shipped fusion needs no features: no cost
+    assert embedding.landmarker._embed != ()

@@ -120,7 +120,9 @@ class EyeJudge:
             return cls(model, wink=wink)
         path = default_fusion_path()
         fusion = FusionModel.load(path) if path.is_file() else None
-        return cls(model, FaceLandmarker(num_threads=num_threads), fusion, wink=wink)
+        # A fusion over the networks' own features needs the landmarker to read them.
+        embed = fusion is not None and fusion.uses_embedding
+        return cls(model, FaceLandmarker(num_threads=num_threads, embed=embed), fusion, wink=wink)
 
     # The CNN's own interface, so code that only needs P(closed) of a patch can take a judge.
     @property
