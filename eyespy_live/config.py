@@ -105,6 +105,13 @@ class BlinkConfig:
     max_blink_ms: float = _opt(
         700.0, "lids shut longer than this is not a blink", low=0, high=60000
     )
+    max_head_dip: float = _opt(
+        6.0,
+        "a closure during which the head tilts down more than this (degrees) is a glance "
+        "down, not closed eyes (0: off)",
+        low=0,
+        high=90,
+    )
     open_level: float = _opt(
         0.02,
         "P(closed) open eyes are taken to read; a face whose open eyes read higher (glare on "

@@ -285,3 +285,45 @@ def test_eyes_kept_shut_after_one_open_frame_are_no_eyes_closed_event():
     assert events == []
     _, events = feed([0.03] * 4 + [0.95] * 30 + [0.02] * 5, DEFAULTS)
     assert [e.kind for e in events] == ["eyes_closed"]
+
+
+def feed_with_pitch(values, pitches, settings=DEFAULTS):
+    """Like `feed`, with the head pitch the landmarks measured on each frame (None: not run)."""
+    machine, events = BlinkStateMachine(settings), []
+    for i, (value, pitch) in enumerate(zip(values, pitches, strict=True)):
+        events += machine.update(Observation(i, i / FPS, (value, value), pitch))
+    return events
+
+
+# Lids down within a frame and kept there for a second (the landmarks run only on frames the
+# CNN does not call clearly open, so the open frames carry no pitch).
+SHUT_FOR_A_SECOND = [0.02] * 10 + [0.97] * 30 + [0.02] * 5
+
+
+def test_lids_dropping_as_the_head_tilts_down_are_a_glance_not_closed_eyes():
+    tilting = [None] * 10 + list(np.linspace(-6, -20, 10)) + [-20.0] * 20 + [None] * 5
+    assert feed_with_pitch(SHUT_FOR_A_SECOND, tilting) == []
+
+
+def test_the_same_closure_with_a_steady_head_is_eyes_closed():
+    steady = [None] * 10 + [-6.0 + 0.5 * (i % 3) for i in range(30)] + [None] * 5
+    assert [e.kind for e in feed_with_pitch(SHUT_FOR_A_SECOND, steady)] == ["eyes_closed"]
+
+
+def test_a_blink_that_moves_the_head_as_much_as_real_ones_do_is_still_found():
+    # Labelled blinks moved the mesh's pitch by at most ~3° (ZJU); a blink lifts it if anything.
+    blink = [0.02] * 9 + [0.4, 0.95, 0.97, 0.9, 0.3] + [0.02] * 10
+    pitches = [None] * 9 + [-8.0, -9.5, -11.0, -9.0, -8.5] + [None] * 10
+    assert [e.kind for e in feed_with_pitch(blink, pitches)] == ["blink"]
+    # … and with the rule off, a tilting head does not matter.
+    tilting = [None] * 10 + list(np.linspace(-6, -20, 10)) + [-20.0] * 20 + [None] * 5
+    off = BlinkSettings(max_head_dip=0)
+    assert [e.kind for e in feed_with_pitch(SHUT_FOR_A_SECOND, tilting, off)] == ["eyes_closed"]
+
+
+def test_the_head_dip_of_a_labelled_blink_is_measured_from_its_first_measured_frame():
+    from eyespy_live.train.head_dip import blink_dips
+
+    pitch = np.array([-5.0, np.nan, -6.0, -4.0, -9.0, -5.0, np.nan, np.nan])
+    # Blink 1 (frames 1-4): first measured -6.0, lowest -9.0; blink 2 (6-7): nothing measured.
+    assert blink_dips(pitch, [(1, 4), (6, 7)]) == [3.0]

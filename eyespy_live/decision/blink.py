@@ -13,7 +13,8 @@ eyes seen open (for `min_open_before_ms`, or one frame before a clear closure), 
 (within `max_onset_ms` of the last open frame) and reopens within `max_blink_ms`. A laugh or
 a downward glance narrows the lids slowly, or is already narrowed when the face is first
 seen, and stays so for seconds: no `blink`, `half_blink` or `eyes_closed` event comes from
-such a closure.
+such a closure. Nor from one during which the head tilts down (`max_head_dip`): a glance down
+can lower the lids within a frame, but the head goes with it, and a blink does not move it.
 
 Each face is read against its own open level: glare on glasses makes some people's open eyes
 read 0.1-0.4 by turns, where most read 0.00-0.02. The thresholds are moved up (in logit) by
@@ -55,6 +56,13 @@ class BlinkSettings:
     max_onset_ms: float = 250.0  # last open frame → near the closure's peak, at most
     min_open_before_ms: float = 100.0  # eyes seen open at least this long before closing
     max_blink_ms: float = 700.0  # shut longer than this is no blink (ZJU blinks: up to ~630)
+    # A glance down lowers the lids over the iris within a frame, as a blink does, and the
+    # head tilts down with it: a closure during which the head pitch (where the landmarks
+    # measured it) drops more than this many degrees below its first measured value is a
+    # look down, not closed eyes. Labelled blinks move it at most 3.1° (ZJU, 158 blinks;
+    # a closing lid lifts the mesh's pitch, if anything); talking_two_faces' man looking
+    # down drops 9-13°. 0 turns the rule off.
+    max_head_dip: float = 6.0
     # Each face's own open level: the thresholds above are for open eyes reading about
     # `open_level` (most faces read 0.00-0.02). A face whose open eyes read higher (glare on
     # glasses, a dark or deep-set eye: 0.1-0.4 by turns) has every threshold raised by the
@@ -74,7 +82,8 @@ class BlinkSettings:
             raise ValueError("photo thresholds: need 0 <= photo_t_half <= photo_t_closed <= 1")
         if self.min_closed_frames < 1 or self.min_half_frames < 1:
             raise ValueError("minimum frame counts must be at least 1")
-        if min(self.max_onset_ms, self.min_open_before_ms, self.min_closed_ms) < 0:
+        if min(self.max_onset_ms, self.min_open_before_ms, self.min_closed_ms,
+               self.max_head_dip) < 0:
             raise ValueError("time-course durations must be at least 0")
         if self.max_blink_ms < self.min_closed_ms:
             raise ValueError("max_blink_ms must be at least min_closed_ms")
@@ -87,6 +96,7 @@ class Observation:
     frame: int  # source frame index
     ts: float  # capture time, seconds
     p_closed: tuple[float, float] | None  # (image-left eye, image-right eye); None: can't tell
+    pitch: float | None = None  # head pitch in degrees (− = tilted down), where measured
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,16 @@ class _Run:
     shut_until: float | None = None  # first frame after the last one at or above t_closed
     samples: list[tuple[float, float]] = field(default_factory=list)  # (ts, value), the first few
     one_sided: bool = False  # a half-closed frame had one eye open: no half blink
+    first_pitch: float | None = None  # head pitch at the first frame it was measured
+    looked_down: bool = False  # the head dipped below it by more than `max_head_dip`
+
+    def note_pitch(self, pitch: float | None, max_dip: float) -> None:
+        if pitch is None:
+            return
+        if self.first_pitch is None:
+            self.first_pitch = pitch
+        elif max_dip > 0 and self.first_pitch - pitch > max_dip:
+            self.looked_down = True
 
     def reached_peak(self) -> float | None:
         """When the closure first came near its peak (PEAK_SHARE of it), among the first
@@ -244,7 +264,7 @@ class BlinkStateMachine:
                 self._extend(obs, value)
                 if not self._run.reported_long and self._run.shut_ms(obs.ts) >= s.long_closure_ms:
                     self._run.reported_long = True
-                    if _fast_onset(self._run, s, reopened=False):
+                    if _fast_onset(self._run, s, reopened=False) and not self._run.looked_down:
                         events.append(self._event("eyes_closed", self._run.last_ts))
                 return events
             events.extend(self._close_run(obs.ts, "blink"))
@@ -257,6 +277,9 @@ class BlinkStateMachine:
                 self._run.open_before_ms = half.open_before_ms
                 self._run.onset_from = half.onset_from
                 self._run.samples = (half.samples + self._run.samples)[:ONSET_SAMPLES]
+                self._run.first_pitch = half.first_pitch
+                self._run.note_pitch(obs.pitch, s.max_head_dip)
+                self._run.looked_down = self._run.looked_down or half.looked_down
                 return events
             if value >= s.t_half:
                 self._extend(obs, value)
@@ -327,6 +350,7 @@ class BlinkStateMachine:
         self.state = state
         self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value, raw_peak=self._raw)
         self._run.samples.append((obs.ts, value))
+        self._run.note_pitch(obs.pitch, self.settings.max_head_dip)
         if self._open_since is not None and self._last_open is not None:
             # The open streak lasted until this frame broke it.
             self._run.open_before_ms = (obs.ts - self._open_since) * 1000.0
@@ -344,6 +368,7 @@ class BlinkStateMachine:
         run.peak = max(run.peak, value)
         run.raw_peak = max(run.raw_peak, self._raw)
         run.unknown = 0
+        run.note_pitch(obs.pitch, self.settings.max_head_dip)
         if len(run.samples) < ONSET_SAMPLES:
             run.samples.append((obs.ts, value))
         if value >= self.settings.t_closed:
@@ -376,6 +401,8 @@ class BlinkStateMachine:
         fast = _fast_onset(run, s)
         if run.reported_long or not fast or duration_ms > s.max_blink_ms + 0.5:
             return []  # a slow narrowing (laugh, smile, glance down) or a long closure
+        if run.looked_down:
+            return []  # the head tilted down with the lids: a glance down
         if kind == "half_blink":
             real = run.frames >= s.min_half_frames and not run.one_sided
             return [self._event(kind, end_ts, run)] if real else []

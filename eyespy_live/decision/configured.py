@@ -28,6 +28,7 @@ def blink_settings(config: Config, model_path: Path | None = None) -> BlinkSetti
         max_onset_ms=b.max_onset_ms,
         min_open_before_ms=b.min_open_before_ms,
         max_blink_ms=b.max_blink_ms,
+        max_head_dip=b.max_head_dip,
         open_level=b.open_level,
         open_level_ms=b.open_level_ms,
         photo_t_closed=b.photo_t_closed,

@@ -153,7 +153,7 @@ class FaceGeometry:
     eyes: tuple[EyeGeometry, EyeGeometry]  # image-left eye, image-right eye
     presence: float  # the mesh model's face-presence probability
     yaw: float  # degrees, + = face turned towards the image's right
-    pitch: float  # degrees, + = face tilted down
+    pitch: float  # degrees, − = face tilted down (chin back), + = tilted up
     mesh: np.ndarray  # [468, 3] frame pixels (z: relative depth, same scale as x)
 
     @property
