@@ -106,7 +106,7 @@ class BlinkConfig:
         700.0, "lids shut longer than this is not a blink", low=0, high=60000
     )
     max_head_dip: float = _opt(
-        6.0,
+        5.0,
         "a closure during which the head tilts down more than this (degrees) is a glance "
         "down, not closed eyes (0: off)",
         low=0,

@@ -321,9 +321,25 @@ def test_a_blink_that_moves_the_head_as_much_as_real_ones_do_is_still_found():
     assert [e.kind for e in feed_with_pitch(SHUT_FOR_A_SECOND, tilting, off)] == ["eyes_closed"]
 
 
-def test_the_head_dip_of_a_labelled_blink_is_measured_from_its_first_measured_frame():
-    from eyespy_live.train.head_dip import blink_dips
+def test_a_look_down_that_begins_with_the_head_is_measured_from_the_open_frames_before():
+    # The head goes down while the eyes are still open (a mesh-only pose now and then), then
+    # the lids drop: against its own first closed frame the head hardly moves, against the
+    # open frames before it, it is 8° lower.
+    values = [0.02] * 30 + [0.97] * 30 + [0.02] * 5
+    pitches = [(-10.0 if i < 15 else -13.0) if i % 6 == 0 else None for i in range(30)]
+    pitches += [-18.0, -18.5, -18.0, -19.0] + [-18.5] * 26 + [None] * 5
+    assert feed_with_pitch(values, pitches) == []
+    # The same closure with the head where it was: eyes closed.
+    steady = pitches[:30] + [-11.0 - 0.5 * (i % 3) for i in range(30)] + [None] * 5
+    assert [e.kind for e in feed_with_pitch(values, steady)] == ["eyes_closed"]
 
-    pitch = np.array([-5.0, np.nan, -6.0, -4.0, -9.0, -5.0, np.nan, np.nan])
-    # Blink 1 (frames 1-4): first measured -6.0, lowest -9.0; blink 2 (6-7): nothing measured.
-    assert blink_dips(pitch, [(1, 4), (6, 7)]) == [3.0]
+
+def test_one_jumpy_pitch_reading_inside_a_blink_does_not_cancel_it():
+    # talking_one_face's second blink as the live pipeline measured it: the mesh's pitch
+    # jumps 6° for a frame; the median of the latest three stays within 3° of before.
+    values = [0.0] * 12 + [0.99, 1.0, 1.0, 0.97, 0.99, 0.68] + [0.02] * 5
+    pitches = [-5.0 if i % 6 == 0 else None for i in range(12)]
+    pitches += [-2.5, -7.5, -8.8, -4.3, -6.2, -7.1] + [None] * 5
+    events = feed_with_pitch(values, pitches)
+    assert [e.kind for e in events] == ["blink"]
+    assert events[0].head_dip == pytest.approx(2.5)

@@ -108,3 +108,25 @@ def test_photo_eye_points_land_on_the_eyes_in_group_photos(shared_data, detector
     errors = np.array(errors)
     assert len(errors) == 43 and (errors < 1.0).all(), "every landmarked face is found"
     assert np.median(errors) < 0.08 and errors.mean() < 0.1
+
+
+def test_a_live_face_has_its_head_pose_looked_at_now_and_then_on_open_frames(detector):
+    """The blink state machine compares a closure's head pitch with the open frames' before
+    it (a glance down tilts the head), so open frames, which skip the geometry stage, get a
+    mesh-only pose every POSE_EVERY frames, and no more often."""
+    from eyespy_live.decision.analyzer import POSE_EVERY
+    from eyespy_live.decision.judge import EyeJudge
+    from eyespy_live.resources import demo_video
+    from eyespy_live.sources.video import VideoSource
+
+    analyzer = LiveAnalyzer(detector, EyeJudge.default(EyeStateModel()))
+    pitches, mesh_only = [], 0
+    for frame in VideoSource(demo_video()).frames():
+        (reading,), _ = analyzer.analyze(frame.image)
+        pitches.append(reading.pitch)
+        mesh_only += reading.geometry is None and reading.pitch is not None
+    seen = [i for i, p in enumerate(pitches) if p is not None]
+    assert seen[0] == 0 and len(pitches) - 1 - seen[-1] <= POSE_EVERY
+    assert max(np.diff(seen)) <= POSE_EVERY + 1
+    assert 0 < mesh_only <= len(pitches) / POSE_EVERY
+    assert all(-60 < pitches[i] < 60 for i in seen)

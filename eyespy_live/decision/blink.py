@@ -57,12 +57,13 @@ class BlinkSettings:
     min_open_before_ms: float = 100.0  # eyes seen open at least this long before closing
     max_blink_ms: float = 700.0  # shut longer than this is no blink (ZJU blinks: up to ~630)
     # A glance down lowers the lids over the iris within a frame, as a blink does, and the
-    # head tilts down with it: a closure during which the head pitch (where the landmarks
-    # measured it) drops more than this many degrees below its first measured value is a
-    # look down, not closed eyes. Labelled blinks move it at most 3.1° (ZJU, 158 blinks;
-    # a closing lid lifts the mesh's pitch, if anything); talking_two_faces' man looking
-    # down drops 9-13°. 0 turns the rule off.
-    max_head_dip: float = 6.0
+    # head tilts down with it: a closure during which the head stays more than this many
+    # degrees below its pitch on the open frames before it (medians: PITCH_BEFORE_MS,
+    # DIP_READINGS) is a look down, not closed eyes. Blinks the live pipeline found stay
+    # within 3.0° (188 events on ZJU, focus_webcam and three clips; a closing lid lifts the
+    # mesh's pitch, if anything); talking_two_faces' man looking down: 7.9° and 18.8°
+    # (`python -m eyespy_live.train.head_dip`). 0 turns the rule off.
+    max_head_dip: float = 5.0
     # Each face's own open level: the thresholds above are for open eyes reading about
     # `open_level` (most faces read 0.00-0.02). A face whose open eyes read higher (glare on
     # glasses, a dark or deep-set eye: 0.1-0.4 by turns) has every threshold raised by the
@@ -107,6 +108,9 @@ class BlinkEvent:
     start_ts: float
     end_ts: float  # capture time of the frame that ended it (the last closed one if ongoing)
     peak_p_closed: float
+    # How far the head stayed below its pitch before the closure (degrees; None: not
+    # measured): what `max_head_dip` is compared with, kept for measuring it.
+    head_dip: float | None = None
 
     @property
     def duration_ms(self) -> float:
@@ -159,15 +163,25 @@ class _Run:
     shut_until: float | None = None  # first frame after the last one at or above t_closed
     samples: list[tuple[float, float]] = field(default_factory=list)  # (ts, value), the first few
     one_sided: bool = False  # a half-closed frame had one eye open: no half blink
-    first_pitch: float | None = None  # head pitch at the first frame it was measured
-    looked_down: bool = False  # the head dipped below it by more than `max_head_dip`
+    # The head's pitch: where it was on open frames just before (None: not measured), and the
+    # latest readings inside the closure. A glance down is the head staying lower.
+    pitch_before: float | None = None
+    pitches: list[float] = field(default_factory=list)
+    head_dip: float | None = None  # the most it stayed below pitch_before so far
+    looked_down: bool = False  # … by more than `max_head_dip`
 
     def note_pitch(self, pitch: float | None, max_dip: float) -> None:
         if pitch is None:
             return
-        if self.first_pitch is None:
-            self.first_pitch = pitch
-        elif max_dip > 0 and self.first_pitch - pitch > max_dip:
+        if self.pitch_before is None:  # nothing measured before it: its own first reading
+            self.pitch_before = pitch
+        self.pitches = [*self.pitches[-(DIP_READINGS - 1):], pitch]
+        before = self.pitch_before
+        if len(self.pitches) < DIP_READINGS:
+            return
+        dip = before - sorted(self.pitches)[len(self.pitches) // 2]
+        self.head_dip = dip if self.head_dip is None else max(self.head_dip, dip)
+        if max_dip > 0 and dip > max_dip:
             self.looked_down = True
 
     def reached_peak(self) -> float | None:
@@ -198,6 +212,12 @@ OPEN_LEVEL_RISE = 1.0  # logit per second, at most
 # for one- or two-frame misreads (a crop sliding on a moving head), not for clear closures
 # right after a face appears (a video starting just before a blink).
 SURE_SHUT_MS = 100.0
+# The head's pitch before a closure is the median of its open frames' readings over this
+# long (they come from the geometry stage or a mesh-only look every few frames), and the
+# closure's is the median of its latest DIP_READINGS: the mesh's pitch jitters by a few
+# degrees frame to frame, a glance down stays down.
+PITCH_BEFORE_MS = 1000.0
+DIP_READINGS = 3
 _P_EPS = 1e-3  # int8 outputs step by 1/256: 0.0 and 1.0 are ends of a scale, not certainties
 
 
@@ -243,6 +263,7 @@ class BlinkStateMachine:
     _raw: float = 0.0  # this frame's combined value before the open-level shift
     _shift: float = 0.0  # logit distance of the face's open level above `open_level`
     _shift_ts: float | None = None  # when it was last updated
+    _open_pitches: deque[tuple[float, float]] = field(default_factory=deque)  # (ts, pitch)
 
     def update(self, obs: Observation) -> list[BlinkEvent]:
         s = self.settings
@@ -277,7 +298,9 @@ class BlinkStateMachine:
                 self._run.open_before_ms = half.open_before_ms
                 self._run.onset_from = half.onset_from
                 self._run.samples = (half.samples + self._run.samples)[:ONSET_SAMPLES]
-                self._run.first_pitch = half.first_pitch
+                self._run.pitch_before = half.pitch_before
+                self._run.pitches = half.pitches
+                self._run.head_dip = half.head_dip
                 self._run.note_pitch(obs.pitch, s.max_head_dip)
                 self._run.looked_down = self._run.looked_down or half.looked_down
                 return events
@@ -312,7 +335,18 @@ class BlinkStateMachine:
         warming_up = len(self._open_values) < OPEN_LEVEL_MIN_FRAMES and raw < s.t_closed
         if self._run is None or warming_up:
             self._remember_open(obs.ts, raw)
+        if self._run is None and obs.pitch is not None:
+            self._open_pitches.append((obs.ts, obs.pitch))
         return events
+
+    def _pitch_before(self, ts: float) -> float | None:
+        """Median head pitch of the open frames in the last PITCH_BEFORE_MS, or None."""
+        while self._open_pitches and ts - self._open_pitches[0][0] > PITCH_BEFORE_MS / 1000.0:
+            self._open_pitches.popleft()
+        if not self._open_pitches:
+            return None
+        ordered = sorted(p for _, p in self._open_pitches)
+        return ordered[len(ordered) // 2]
 
     def _remember_open(self, ts: float, raw: float) -> None:
         """Keep the readings of frames seen open, and follow the face's open level."""
@@ -340,6 +374,7 @@ class BlinkStateMachine:
         """The face left: drop any closure in progress (nobody saw the eyes reopen)."""
         self.state, self._run, self._reopening = EyeState.OPEN, None, False
         self._open_values.clear()
+        self._open_pitches.clear()
         self._shift, self._shift_ts = 0.0, None
         self._open_since = self._last_open = None
         self._open_gap = self._unseen = 0
@@ -350,6 +385,7 @@ class BlinkStateMachine:
         self.state = state
         self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value, raw_peak=self._raw)
         self._run.samples.append((obs.ts, value))
+        self._run.pitch_before = self._pitch_before(obs.ts)
         self._run.note_pitch(obs.pitch, self.settings.max_head_dip)
         if self._open_since is not None and self._last_open is not None:
             # The open streak lasted until this frame broke it.
@@ -421,4 +457,5 @@ class BlinkStateMachine:
             start_ts=run.start_ts,
             end_ts=end_ts,
             peak_p_closed=run.raw_peak,
+            head_dip=run.head_dip,
         )

@@ -132,6 +132,10 @@ class EyeJudge:
     def p_closed(self, patch: np.ndarray) -> float:
         return self.model.p_closed(patch)
 
+    def head_pitch(self, gray: np.ndarray, face: Face) -> float | None:
+        """The head's pitch from the face mesh alone (None without the geometry stage)."""
+        return None if self.landmarker is None else self.landmarker.head_pose(gray, face)[1]
+
     def read(self, gray: np.ndarray, face: Face, thorough: bool = False) -> EyeJudgement:
         patches = eye_patches(gray, face)
         unreadable = patches.unreadable

@@ -102,8 +102,8 @@ class LiveRun:
         published = []
         for reading in readings:
             machine = self.machines.setdefault(reading.track_id, BlinkStateMachine(self.settings))
-            pitch = reading.geometry.pitch if reading.geometry is not None else None
-            obs = Observation(frame.seq, frame.ts, reading.blink_p_closed(self.settings), pitch)
+            obs = Observation(frame.seq, frame.ts, reading.blink_p_closed(self.settings),
+                              reading.pitch)
             for blink in machine.update(obs):
                 event = self._blink(frame, reading, blink)
                 if event is not None:

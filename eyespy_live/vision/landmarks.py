@@ -315,6 +315,15 @@ class FaceLandmarker:
             gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
         return self._run_mesh(gray, face)[1]
 
+    def head_pose(self, gray: np.ndarray, face: Face) -> tuple[float, float]:
+        """(yaw, pitch) in degrees from the face mesh alone (no iris models): what a live
+        face's open frames are measured with now and then, so a closure has a pose before it
+        to be compared with."""
+        if gray.ndim == 3:
+            gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+        _, _, local = self._run_mesh(gray, face)
+        return _head_pose(local)
+
     def measure(self, gray: np.ndarray, face: Face) -> FaceGeometry:
         """Landmarks and eye measurements of one face in a grayscale frame."""
         if gray.ndim == 3:
