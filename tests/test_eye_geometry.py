@@ -101,6 +101,36 @@ def test_sunglasses_are_cant_tell_not_closed(shared_data, detector, judge):
     assert verdict.verdict == "check"
 
 
+def _reflecting_sunglasses(image: np.ndarray, judge: EyeJudge, detector) -> np.ndarray:
+    """Lenses as they photograph: the eye seen through at 20 %, a bright reflection across."""
+    face = max(detector.detect_photo(image), key=lambda f: f.box[2])
+    geometry = judge.landmarker.measure(to_gray(image), face)
+    mask = np.zeros(image.shape[:2], np.float32)
+    glint = np.zeros(image.shape[:2], np.float32)
+    for eye in geometry.eyes:
+        (cx, cy), w = eye.centre, eye.width
+        cv2.ellipse(mask, (int(cx), int(cy + 0.1 * w)), (int(1.1 * w), int(0.8 * w)), 0, 0,
+                    360, 1.0, -1, cv2.LINE_AA)
+        start, end = (int(cx - 0.5 * w), int(cy - 0.2 * w)), (int(cx + 0.1 * w), int(cy + 0.3 * w))
+        cv2.line(glint, start, end, 1.0, max(1, int(0.12 * w)), cv2.LINE_AA)
+    glint = cv2.GaussianBlur(glint, (0, 0), 3) * mask
+    m = mask[:, :, None]
+    seen_through = image * (1 - m) + image * 0.2 * m + 0.7 * 255 * glint[:, :, None]
+    return np.clip(seen_through, 0, 255).astype(np.uint8)
+
+
+def test_sunglasses_with_a_reflection_on_them_are_cant_tell_too(shared_data, detector, judge):
+    """A reflection makes the lens anything but flat (the texture test misses it); what is
+    left is that the lens darkens the eye and the skin under it alike."""
+    opened, _ = _pair(shared_data)
+    verdict = analyze_photo(_reflecting_sunglasses(opened, judge, detector), detector, judge,
+                            BlinkSettings())
+    face = _only_face(verdict)
+    assert face.state == FaceState.UNKNOWN and face.reason == "sunglasses or iris not found"
+    # The cue is the lens, not the face: the same face without lenses is open.
+    assert _only_face(analyze_photo(opened, detector, judge, BlinkSettings())).state == "open"
+
+
 def test_a_turned_head_is_cant_tell(shared_data, detector, judge):
     """A singer in hamilton_clip.mp4 turning away (frame 240): the head-yaw reason."""
     capture = cv2.VideoCapture(str(shared_data / "video" / "unlabelled" / "hamilton_clip.mp4"))

@@ -86,6 +86,12 @@ class EyeGeometry:
     gaze_side: float  # iris centre from the eye's middle along the corner line, eye widths
     luma: float  # mean gray of the eye opening over that of the cheek below it
     texture: float  # gray standard deviation in the eye opening over the cheek's mean
+    # Median gray around the eye and in a band under it, over the cheek's median, and how far
+    # the darkest twentieth around the eye sits below that median (NaN: not measured): a lens
+    # darkens and flattens all of it, highlights or not; an eye in shadow keeps its lashes.
+    surround_luma: float = float("nan")
+    under_luma: float = float("nan")
+    surround_low_spread: float = float("nan")
     embedding: np.ndarray | None = None  # [IRIS_EMBED_DIM] iris-model features (embed=True)
 
     @property
@@ -336,10 +342,13 @@ class FaceLandmarker:
             contour, iris, embedding = self._run_iris(gray, outer, inner, mirror=side == 1)
             eye = _eye(contour, iris, outer, inner, _ear6(mesh[list(_EAR6[side]), :2]))
             luma, texture = _brightness(gray, eye, mesh[_CHEEK_UNDER[side], :2])
+            surround, under, spread = _lens_cues(gray, outer, inner, mesh[_CHEEK_UNDER[side], :2])
             if embedding is not None and cells is not None:
                 centre = (local[outer_i, :2] + local[inner_i, :2]) / 2.0
                 embedding = np.concatenate([embedding, _sample(cells, centre / MESH_SIZE)])
-            eyes.append(replace(eye, luma=luma, texture=texture, embedding=embedding))
+            eyes.append(replace(eye, luma=luma, texture=texture, surround_luma=surround,
+                                under_luma=under, surround_low_spread=spread,
+                                embedding=embedding))
         yaw, pitch = _head_pose(local)
         return FaceGeometry((eyes[0], eyes[1]), presence, yaw, pitch, mesh)
 
@@ -422,6 +431,34 @@ def _brightness(gray: np.ndarray, eye: EyeGeometry, cheek: np.ndarray) -> tuple[
     skin, _ = _box_stats(gray, (float(cheek[0]), float(cheek[1])), half * 0.6, half * 0.4)
     skin = max(skin, 1.0)
     return mean / skin, std / skin
+
+
+def _region(gray: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    height, width = gray.shape[:2]
+    return gray[max(0, int(y0)):min(height, int(y1) + 1), max(0, int(x0)):min(width, int(x1) + 1)]
+
+
+def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
+               ) -> tuple[float, float, float]:
+    """(around the eye, under it, the low spread around it), over the cheek's median gray;
+    boxes placed by the mesh's eye corners (the iris model's contour is meaningless on a
+    lens). Medians and the lower percentiles, because a lens reflects: a highlight across it
+    lifts the mean and the spread of the eye opening (the `luma` / `texture` test misses
+    most lenses with one) but not these."""
+    width = max(2.0, math.hypot(inner[0] - outer[0], inner[1] - outer[1]))
+    cx, cy = (outer[0] + inner[0]) / 2.0, (outer[1] + inner[1]) / 2.0
+    half = 0.2 * width
+    skin = _region(gray, cheek[0] - half, cheek[1] - 0.7 * half, cheek[0] + half,
+                   cheek[1] + 0.7 * half)
+    around = _region(gray, cx - 0.4 * width, cy - 0.22 * width, cx + 0.4 * width,
+                     cy + 0.22 * width)
+    under = _region(gray, cx - 0.3 * width, cy + 0.28 * width, cx + 0.3 * width,
+                    cy + 0.45 * width)
+    if not (skin.size and around.size and under.size):
+        return float("nan"), float("nan"), float("nan")
+    scale = max(float(np.median(skin)), 1.0)
+    low, middle = np.percentile(around, [5, 50])
+    return float(middle) / scale, float(np.median(under)) / scale, float(middle - low) / scale
 
 
 def _head_pose(local: np.ndarray) -> tuple[float, float]:
