@@ -62,8 +62,8 @@ class StateLimits:
     # (median, over the cheek's median), the band under them darker than `lens_under_luma`,
     # and the darkest twentieth around them within `lens_low_spread` of that median.
     # Measured on lenses put on 296 open CEW faces (the eye seen through at 8-35 %, a
-    # highlight of 0-90 % across it): the texture test above catches 34, with these 191; of
-    # 1,937 real CEW faces neither flags any but one open face in deep shadow (these).
+    # highlight of 0-90 % across it; `train.lenses`): the texture test above catches 34, with
+    # these 180; of 1,937 real CEW faces, one open face in deep shadow is flagged (by these).
     lens_surround_luma: float = 0.45
     lens_under_luma: float = 0.5
     lens_low_spread: float = 0.15
