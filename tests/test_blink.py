@@ -343,3 +343,10 @@ def test_one_jumpy_pitch_reading_inside_a_blink_does_not_cancel_it():
     events = feed_with_pitch(values, pitches)
     assert [e.kind for e in events] == ["blink"]
     assert events[0].head_dip == pytest.approx(2.5)
+
+
+def test_a_face_open_for_a_long_time_keeps_only_its_last_second_of_head_pitch():
+    machine = BlinkStateMachine(DEFAULTS)
+    for i in range(3000):  # 100 s at 30 fps, a pitch reading on every frame
+        machine.update(Observation(i, i / FPS, (0.01, 0.01), -5.0))
+    assert len(machine._open_pitches) <= FPS + 1

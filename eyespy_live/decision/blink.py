@@ -337,6 +337,7 @@ class BlinkStateMachine:
             self._remember_open(obs.ts, raw)
         if self._run is None and obs.pitch is not None:
             self._open_pitches.append((obs.ts, obs.pitch))
+            self._pitch_before(obs.ts)  # drops the readings older than PITCH_BEFORE_MS
         return events
 
     def _pitch_before(self, ts: float) -> float | None:
