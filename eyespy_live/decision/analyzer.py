@@ -134,6 +134,8 @@ class LiveAnalyzer:
 
     def _pitch(self, gray: np.ndarray, track_id: int, face: Face, j: EyeJudgement
                ) -> float | None:
+        """This frame's head pitch: the geometry stage's when it ran, else a mesh-only look
+        once the face has gone POSE_EVERY frames without one (None in between)."""
         if j.geometry is not None:
             self._since_pose[track_id] = 0
             return j.geometry.pitch
