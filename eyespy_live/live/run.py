@@ -92,6 +92,16 @@ class LiveRun:
         self.stats.tick()
         if frame.kind == "shot":
             return [self._shot(frame)]
+        published = []
+        for reading, blink in self.blink_events(frame):
+            event = self._blink(frame, reading, blink)
+            if event is not None:
+                published.append(event)
+        return published
+
+    def blink_events(self, frame: Frame) -> list[tuple[FaceReading, BlinkEvent]]:
+        """One live frame through the analyzer and each face's blink state machine: the
+        state machines' events as they come, before they are published."""
         readings, ended = self.analyzer.analyze(frame.image)
         self.last_readings = readings
         self.stats.faces = len(readings)
@@ -99,16 +109,13 @@ class LiveRun:
             machine = self.machines.pop(track_id, None)
             if machine:
                 machine.finish()
-        published = []
+        events = []
         for reading in readings:
             machine = self.machines.setdefault(reading.track_id, BlinkStateMachine(self.settings))
             obs = Observation(frame.seq, frame.ts, reading.blink_p_closed(self.settings),
                               reading.pitch)
-            for blink in machine.update(obs):
-                event = self._blink(frame, reading, blink)
-                if event is not None:
-                    published.append(event)
-        return published
+            events += [(reading, blink) for blink in machine.update(obs)]
+        return events
 
     def _blink(self, frame: Frame, reading: FaceReading, blink: BlinkEvent) -> dict | None:
         if blink.kind == "half_blink":

@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from eyespy_live.config import Config
-from eyespy_live.decision.blink import BlinkEvent, BlinkStateMachine, Observation
+from eyespy_live.decision.blink import BlinkEvent
 from eyespy_live.live.run import LiveRun
 from eyespy_live.sources.video import VideoSource
 
@@ -37,17 +36,10 @@ LOOKING_DOWN = {"talking_two_faces (man looking down)": "video/unlabelled/talkin
 
 def video_events(video: Path) -> list[BlinkEvent]:
     """Every event of a default live run over the video, with the head-dip rule off."""
-    run = LiveRun(Config(), lambda *_, **__: None)
-    settings = replace(run.settings, max_head_dip=0.0)
-    machines: dict[int, BlinkStateMachine] = {}
-    events: list[BlinkEvent] = []
-    for frame in VideoSource(video).frames():
-        readings, _ = run.analyzer.analyze(frame.image)
-        for r in readings:
-            machine = machines.setdefault(r.track_id, BlinkStateMachine(settings))
-            obs = Observation(frame.seq, frame.ts, r.blink_p_closed(settings), r.pitch)
-            events += machine.update(obs)
-    return events
+    config = Config()
+    config.blink.max_head_dip = 0.0
+    run = LiveRun(config, lambda *_, **__: None)
+    return [blink for frame in VideoSource(video).frames() for _, blink in run.blink_events(frame)]
 
 
 def describe(dips: Sequence[float | None]) -> str:
