@@ -412,11 +412,14 @@ def _eye(
     )  # fmt: skip
 
 
-def _box_stats(gray: np.ndarray, centre: Point, half_w: float, half_h: float):
+def _region(gray: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
     height, width = gray.shape[:2]
-    x0, x1 = int(max(0, centre[0] - half_w)), int(min(width, centre[0] + half_w + 1))
-    y0, y1 = int(max(0, centre[1] - half_h)), int(min(height, centre[1] + half_h + 1))
-    region = gray[y0:y1, x0:x1]
+    return gray[max(0, int(y0)):min(height, int(y1) + 1), max(0, int(x0)):min(width, int(x1) + 1)]
+
+
+def _box_stats(gray: np.ndarray, centre: Point, half_w: float, half_h: float):
+    region = _region(gray, centre[0] - half_w, centre[1] - half_h, centre[0] + half_w,
+                     centre[1] + half_h)
     if region.size == 0:
         return 0.0, 0.0
     return float(region.mean()), float(region.std())
@@ -431,11 +434,6 @@ def _brightness(gray: np.ndarray, eye: EyeGeometry, cheek: np.ndarray) -> tuple[
     skin, _ = _box_stats(gray, (float(cheek[0]), float(cheek[1])), half * 0.6, half * 0.4)
     skin = max(skin, 1.0)
     return mean / skin, std / skin
-
-
-def _region(gray: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    height, width = gray.shape[:2]
-    return gray[max(0, int(y0)):min(height, int(y1) + 1), max(0, int(x0)):min(width, int(x1) + 1)]
 
 
 def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
