@@ -143,6 +143,26 @@ def test_a_turned_head_is_cant_tell(shared_data, detector, judge):
     assert "head turned" in reasons, reasons
 
 
+def test_an_eye_the_iris_model_loses_is_hidden_not_closed(shared_data, detector, judge):
+    """A film poster's woman glancing hard sideways (web_misc/test_image6.jpg, the leftmost
+    face): the mesh puts her far eye on the brow and the iris model finds a contour a third
+    of the eye's width there. Its lid and iris numbers are guesses, which the fusion once
+    read as shut (0.84 from a CNN reading of 0.09): the photo was "eyes closed"."""
+    image = cv2.imread(str(shared_data / "photos" / "web_misc" / "test_image6.jpg"))
+    assert image is not None
+    leftmost = min(detector.detect_photo(image), key=lambda f: f.box[0])
+    reading = judge.read(to_gray(image), leftmost, thorough=True)
+    assert reading.geometry is not None
+    assert min(e.contour_fit for e in reading.geometry.eyes) < 0.5
+    assert reading.p_closed is None and reading.reason == "eye hidden"
+    # Her partner's eye, and every face of the dryeye pair, are found by both models.
+    assert max(e.contour_fit for e in reading.geometry.eyes) > 0.7
+    for picture in _pair(shared_data):
+        face = max(detector.detect_photo(picture), key=lambda f: f.box[2])
+        geometry = judge.landmarker.measure(to_gray(picture), face)
+        assert min(e.contour_fit for e in geometry.eyes) > 0.7
+
+
 def test_the_fusion_model_loads_and_is_deterministic():
     path = default_fusion_path()
     spec = json.loads(path.read_text())

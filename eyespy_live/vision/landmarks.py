@@ -104,6 +104,14 @@ class EyeGeometry:
         return self.aperture / max(self.iris_diameter, 1e-6)
 
     @property
+    def contour_fit(self) -> float:
+        """The iris model's eye width over the mesh's corner-to-corner distance: ≈ 0.7–1 when
+        both models found the same eye; far below when the iris model lost it (the far eye
+        of a profile, an eye glancing hard sideways) and its lids and iris are guesses."""
+        corners = float(np.hypot(self.outer[0] - self.inner[0], self.outer[1] - self.inner[1]))
+        return self.width / max(corners, 1e-6)
+
+    @property
     def aspect(self) -> float:
         """Lid gap over eye width (the classic eye aspect ratio, from the iris model)."""
         return self.aperture / max(self.width, 1e-6)
