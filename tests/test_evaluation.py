@@ -67,3 +67,36 @@ def test_evaluate_reads_a_zju_tag_and_reports_strict_and_tolerant(tmp_path):
     assert result["labelled"] == 1 and result["frames"] == len(slots)
     assert {"f1", "f1_tolerant", "tolerance"} <= set(result)
     assert result["true_positives_tolerant"] >= result["true_positives"]
+
+
+def test_labels_beside_a_video_are_found_tag_first(tmp_path):
+    from eyespy_live.commands.evaluate import labels_beside
+
+    video = tmp_path / "clip.avi"
+    video.write_bytes(b"")
+    assert labels_beside(video) is None
+    (tmp_path / "clip_ideal.csv").write_text("0\n1\n0\n")
+    assert labels_beside(video) == tmp_path / "clip_ideal.csv"
+    (tmp_path / "clip.tag").write_text("#start\n#end\n")
+    assert labels_beside(video) == tmp_path / "clip.tag"
+    # Another video's labels are not this one's.
+    assert labels_beside(tmp_path / "other.avi") is None
+
+
+def test_evaluate_scores_a_folder_of_webcam_videos_with_csv_labels_beside_them():
+    import json
+    import subprocess
+    import sys
+
+    import needs
+
+    folder = needs.shared_data("video", "focus_webcam")
+    out = subprocess.run(
+        [sys.executable, "-m", "eyespy_live", "evaluate", str(folder), "--only", "mahie_test_4",
+         "--json"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout.strip().splitlines()[-1]
+    summary = json.loads(out)
+    # mahie_test_4_low_fps_ideal.csv: 12 hand-labelled closed runs.
+    assert summary["videos"] == 1 and summary["labelled"] == 12
+    assert summary["true_positives_tolerant"] >= 10

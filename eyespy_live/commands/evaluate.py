@@ -1,8 +1,10 @@
 """`eyespy evaluate VIDEO [LABELS]`: blink-level precision, recall and F1 against labels.
 
 Labels are per-frame 0/1 files (1 = eyes closed) or Eyeblink8 / ZJU `.tag` files; a `.tag`
-is lined up with the frames the decoder returns (old AVIs drop frames). VIDEO may be a
-folder: every video in it with a `.tag` beside it is scored and the counts are summed.
+is lined up with the frames the decoder returns (old AVIs drop frames). Without LABELS, the
+file beside the video is used: `NAME.tag`, `NAME.csv`, `NAME_ideal.csv` or `NAME_labels.csv`
+(the first that exists). VIDEO may be a folder: every video in it with labels beside it is
+scored and the counts are summed.
 Strict and tolerant (`--tolerance` frames) figures are printed side by side.
 """
 
@@ -29,16 +31,29 @@ from eyespy_live.sources.video import VideoSource, frame_slots
 NAME = "evaluate"
 HELP = "score blink detection on a video (or a folder of them) against labels"
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mov", ".mkv", ".webm"}
+# Label files looked for beside a video, in this order (Eyeblink8 / ZJU, then per-frame 0/1).
+LABEL_NAMES = ("{stem}.tag", "{stem}.csv", "{stem}_ideal.csv", "{stem}_labels.csv")
+
+
+def labels_beside(video: Path) -> Path | None:
+    """The label file next to `video`, or None."""
+    for pattern in LABEL_NAMES:
+        candidate = video.with_name(pattern.format(stem=video.stem))
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("video", type=Path, help="a video file, or a folder of videos with .tag")
+    parser.add_argument("video", type=Path,
+                        help="a video file, or a folder of videos with labels beside them")
     parser.add_argument(
         "labels",
         type=Path,
         nargs="?",
-        help="one 0/1 per frame, or an Eyeblink8/ZJU .tag file; default: VIDEO's .tag "
-        "if there is one; omit and give --expect-blinks for a count only",
+        help="one 0/1 per frame, or an Eyeblink8/ZJU .tag file; default: the labels beside "
+        "VIDEO (NAME.tag, NAME.csv, NAME_ideal.csv, NAME_labels.csv); omit and give "
+        "--expect-blinks for a count only",
     )
     parser.add_argument("--expect-blinks", type=int, help="number of blinks in an unlabelled clip")
     parser.add_argument(
@@ -118,7 +133,7 @@ def _videos_in(folder: Path, only: str) -> list[Path]:
     parts = [p for p in only.split(",") if p]
     videos = sorted(
         p for p in folder.iterdir()
-        if p.suffix.lower() in VIDEO_SUFFIXES and p.with_suffix(".tag").is_file()
+        if p.suffix.lower() in VIDEO_SUFFIXES and labels_beside(p) is not None
     )
     return [v for v in videos if not parts or any(part in v.name for part in parts)]
 
@@ -168,11 +183,12 @@ def run(args: argparse.Namespace) -> int:
         if args.video.is_dir():
             videos = _videos_in(args.video, args.only)
             if not videos:
-                print(f"eyespy evaluate: no video with a .tag beside it in {args.video}",
-                      file=sys.stderr)
+                names = ", ".join(n.format(stem="NAME") for n in LABEL_NAMES)
+                print(f"eyespy evaluate: no video in {args.video} has labels beside it "
+                      f"({names})", file=sys.stderr)
                 return 2
             results = [
-                evaluate_one(config, v, v.with_suffix(".tag"), args.tolerance) for v in videos
+                evaluate_one(config, v, labels_beside(v), args.tolerance) for v in videos
             ]
             if not args.json:
                 for r in results:
@@ -181,9 +197,7 @@ def run(args: argparse.Namespace) -> int:
                           f"{r['true_positives_tolerant']:2}")
             _print(_summary(results, args.tolerance), args.json)
             return 0
-        labels = args.labels
-        if labels is None and args.video.with_suffix(".tag").is_file():
-            labels = args.video.with_suffix(".tag")
+        labels = args.labels if args.labels is not None else labels_beside(args.video)
         result = evaluate_one(config, args.video, labels, args.tolerance)
     except (TagError, ValueError, OSError) as exc:  # SourceError: the CLI's own one line
         print(f"eyespy evaluate: {exc}", file=sys.stderr)
