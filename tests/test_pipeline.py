@@ -78,6 +78,21 @@ def test_the_photo_verdict_rules():
     assert photo_verdict([face("open"), face("open")]).verdict == "keep"
 
 
+def test_a_crowd_of_small_faces_is_one_clause_not_one_per_face():
+    def face(number, width, reason=None):
+        state = "unknown" if reason else "open"
+        return FaceReport(number, (0, 0, width, width), None, state, reason)
+
+    crowd = [face(1, 100), face(2, 30), face(3, 34), face(4, 120, "head turned"),
+             face(5, 36), face(6, 90, "face too small to judge")]
+    verdict = photo_verdict(crowd)
+    assert verdict.verdict == "check" and verdict.attention == [2, 3, 4, 5, 6]
+    assert verdict.reason == ("can't tell: faces 2, 3, 5, 6: face too small to judge; "
+                              "face 4: head turned")
+    # Each face keeps its own detail.
+    assert verdict.faces[1].reason == "face too small to judge (30 px wide)"
+
+
 def test_photo_detection_finds_small_faces_one_pass_misses(shared_data, detector):
     group = cv2.imread(str(shared_data / "photos" / "dlib_groups" / "2008_002470.jpg"))
     height, width = group.shape[:2]

@@ -90,16 +90,30 @@ def photo_verdict(faces: list[FaceReport], wink: str = "retake") -> PhotoVerdict
     winks = [f for f in faces if f.state == FaceState.WINK and wink == "check"]
     odd = [f for f in faces if f.state == FaceState.OPEN and disagreeing_eyes(f)]
     if unknown or odd or winks:
-        why = [f"face {f.id}: {f.reason or 'unreadable eyes'}" for f in unknown]
-        why += [f"face {f.id}: wink" for f in winks]
-        why += [f"face {f.id}: one eye open, one closed (wink or misread)" for f in odd]
+        why = [(f.id, f.reason or "unreadable eyes") for f in unknown]
+        why += [(f.id, "wink") for f in winks]
+        why += [(f.id, "one eye open, one closed (wink or misread)") for f in odd]
         ids = [f.id for f in unknown + winks + odd]
-        return PhotoVerdict("check", faces, "can't tell: " + "; ".join(why), ids)
+        return PhotoVerdict("check", faces, "can't tell: " + _grouped(why), ids)
     squints = [f.id for f in faces if f.state == FaceState.SQUINT]
     reason = "all eyes open" if len(faces) > 1 else "eyes open"
     if squints:
         reason += " (squinting: " + ", ".join(f"face {i}" for i in squints) + ")"
     return PhotoVerdict("keep", faces, reason, squints)
+
+
+def _grouped(why: list[tuple[int, str]]) -> str:
+    """"faces 1, 2, 5: head turned; face 3: eye hidden": one line for a crowd of small faces,
+    not one clause per face. Details in brackets (a face's width) stay in its own report."""
+    by_reason: dict[str, list[int]] = {}
+    for face_id, reason in why:
+        by_reason.setdefault(reason.split(" (")[0] if "px wide" in reason else reason,
+                             []).append(face_id)
+    return "; ".join(
+        f"face {ids[0]}: {reason}" if len(ids) == 1
+        else f"faces {', '.join(map(str, ids))}: {reason}"
+        for reason, ids in by_reason.items()
+    )
 
 
 def _wink_policy(model: EyeStateModel | EyeJudge) -> str:
