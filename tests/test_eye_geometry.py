@@ -143,7 +143,8 @@ def test_a_turned_head_is_cant_tell(shared_data, detector, judge):
     assert "head turned" in reasons, reasons
 
 
-def test_an_eye_the_iris_model_loses_is_hidden_not_closed(shared_data, detector, judge):
+def test_an_eye_the_iris_model_loses_is_not_read_the_other_eye_decides(
+        shared_data, detector, judge):
     """A film poster's woman glancing hard sideways (web_misc/test_image6.jpg, the leftmost
     face): the mesh puts her far eye on the brow and the iris model finds a contour a third
     of the eye's width there. Its lid and iris numbers are guesses, which the fusion once
@@ -152,11 +153,18 @@ def test_an_eye_the_iris_model_loses_is_hidden_not_closed(shared_data, detector,
     assert image is not None
     leftmost = min(detector.detect_photo(image), key=lambda f: f.box[0])
     reading = judge.read(to_gray(image), leftmost, thorough=True)
-    assert reading.geometry is not None
-    assert min(e.contour_fit for e in reading.geometry.eyes) < 0.5
-    assert reading.p_closed is None and reading.reason == "eye hidden"
-    # Her partner's eye, and every face of the dryeye pair, are found by both models.
-    assert max(e.contour_fit for e in reading.geometry.eyes) > 0.7
+    assert reading.geometry is not None and reading.p_closed is not None
+    lost, kept = sorted(reading.geometry.eyes, key=lambda e: e.contour_fit)
+    # The face is judged by the eye both models found: its reading and its lids, for both.
+    assert lost is kept and kept.contour_fit > 0.7
+    assert reading.p_closed[0] == reading.p_closed[1]
+    # That eye reads shut (a sideways glance, the CNN's known misread) with its lids wide
+    # apart: can't tell, never "closed".
+    verdict = analyze_photo(image, detector, judge, BlinkSettings())
+    first = min(verdict.faces, key=lambda f: f.box[0])
+    assert first.state == FaceState.UNKNOWN, first
+    assert first.reason == "eyes read shut but the lids are open"
+    # Every eye of the dryeye pair is found by both models.
     for picture in _pair(shared_data):
         face = max(detector.detect_photo(picture), key=lambda f: f.box[2])
         geometry = judge.landmarker.measure(to_gray(picture), face)

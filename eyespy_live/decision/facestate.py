@@ -69,11 +69,11 @@ class StateLimits:
     lens_low_spread: float = 0.15
     min_presence: float = 0.5  # the mesh model's own "is this a face" score
     # An eye whose iris-model contour is under half the mesh's corner distance was not found
-    # by the iris model, so its lids and iris are guesses: "eye hidden". Of 7,690 eyes of
-    # found faces (CEW faces as portraits, every 10th frame of the ZJU, focus_webcam and
-    # unlabelled clips, the proxy and real photos) the lowest three are such eyes (0.33: a
-    # web photo's far eye, the mesh on the brow; 0.39, 0.47: hamilton_clip's profile);
-    # the next is 0.52 and 99.5 % are at 0.70 or above.
+    # by the iris model, so its lids and iris are guesses: the face is judged by its other
+    # eye (both lost: "eye hidden"). Of 7,690 eyes of found faces (CEW faces as portraits,
+    # every 10th frame of the ZJU, focus_webcam and unlabelled clips, the proxy and real
+    # photos) the lowest three are such eyes (0.33: a web photo's far eye, the mesh on the
+    # brow; 0.39, 0.47: hamilton_clip's profile); the next is 0.52, 99.5 % are ≥ 0.70.
     min_contour_fit: float = 0.5
     squint_openness: float = 0.5  # lid gap / iris diameter below this, eyes open: squint
     wink_open: float = 0.25  # the open eye of a wink reads at most this P(closed) …
@@ -134,7 +134,7 @@ def geometry_reason(geometry: FaceGeometry, limits: StateLimits = DEFAULT_LIMITS
     """Why the geometry says these eyes cannot be judged, or None."""
     if geometry.presence < limits.min_presence:
         return REASON_HIDDEN
-    if min(e.contour_fit for e in geometry.eyes) < limits.min_contour_fit:
+    if all(e.contour_fit < limits.min_contour_fit for e in geometry.eyes):
         return REASON_HIDDEN
     if abs(geometry.yaw) > limits.max_yaw:
         return REASON_TURNED

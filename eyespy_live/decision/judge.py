@@ -20,6 +20,7 @@ from eyespy_live.decision.facestate import (
     DEFAULT_LIMITS,
     REASON_DARK,
     REASON_DISAGREE,
+    REASON_HIDDEN,
     StateLimits,
     geometry_reason,
 )
@@ -168,10 +169,19 @@ class EyeJudge:
             p = cnn
         else:
             p = (self.fusion.p_closed(evidence[0]), self.fusion.p_closed(evidence[1]))
-        if not all(seen):
-            # One eye in deep shadow with nothing to read: the face is judged by the other.
-            k = seen.index(True)
+        # An eye the iris model lost (its contour far narrower than the mesh's corners) has
+        # guessed lids and iris, which the fusion can turn into "shut" on an open eye.
+        found = tuple(e.contour_fit >= self.limits.min_contour_fit for e in geometry.eyes)
+        usable = (seen[0] and found[0], seen[1] and found[1])
+        if not any(usable):  # the one eye in light is the one lost
+            return EyeJudgement(None, REASON_HIDDEN, geometry, cnn)
+        if not all(usable):
+            # One eye in deep shadow with nothing to read, or lost: the face is judged by
+            # the other (its reading and its lids).
+            k = usable.index(True)
             p = (p[k], p[k])
+            if not found[1 - k]:
+                geometry = geometry.judged_by(k)
         if self._one_eye_misread(p, geometry):
             misread = 0 if p[0] >= p[1] else 1
             eyes = geometry.eyes

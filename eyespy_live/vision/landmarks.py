@@ -202,6 +202,10 @@ class FaceGeometry:
         """A `Face` whose eye points come from the mesh, for placing the CNN's eye crop."""
         return Face(box, score, self.eye_points)
 
+    def judged_by(self, side: int) -> FaceGeometry:
+        """The same face with eye `side` standing for both: the other eye cannot be read."""
+        return replace(self, eyes=(self.eyes[side], self.eyes[side]))
+
 
 def _roi_matrix(centre: Point, side: float, angle: float, size: int) -> np.ndarray:
     """Affine map from model-input pixels to frame pixels for a rotated square ROI."""
