@@ -3,7 +3,7 @@
 A fusion over the transfer features (issue 14) needs both landmark interpreters built with
 `experimental_preserve_all_tensors=True` (no arena reuse) and the pooled maps read after each
 `invoke()`. This times `FaceLandmarker.measure` per face both ways on the same faces (CEW
-face crops enlarged 4× as `train.fusion.cew_faces` cuts them, the detector's face box), so
+face crops enlarged 4× as `train.evidence.cew_faces` cuts them, the detector's face box), so
 the photo path's budget can be judged before any such fusion ships.
 
     python benchmarks/embed_cost.py [--data ../shared/data] [--faces 60] [--repeats 3]
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eyespy_live.train.fusion import cew_faces
+from eyespy_live.train.evidence import cew_faces
 from eyespy_live.vision.faces import create_detector
 from eyespy_live.vision.landmarks import FaceLandmarker
 

@@ -213,7 +213,8 @@ def test_fitting_the_fusion_twice_gives_the_same_numbers(shared_data, detector, 
     needs.module("sklearn", "pip install .[train]")
     from itertools import islice
 
-    from eyespy_live.train.fusion import build_table, cew_faces, dryeye_pair, fit
+    from eyespy_live.train.evidence import build_table, cew_faces, dryeye_pair
+    from eyespy_live.train.fusion import fit
 
     faces = list(islice(cew_faces(shared_data, detector), 3)) + list(
         dryeye_pair(shared_data, detector))

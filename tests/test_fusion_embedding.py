@@ -14,7 +14,8 @@ import needs
 import numpy as np
 import pytest
 
-from eyespy_live.train.fusion import EvidenceTable, fit_model, fit_projection
+from eyespy_live.train.evidence import EvidenceTable
+from eyespy_live.train.fusion import fit_model, fit_projection
 from eyespy_live.vision.eyecrop import to_gray
 from eyespy_live.vision.faces import create_detector
 from eyespy_live.vision.fusion import (

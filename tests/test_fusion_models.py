@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from eyespy_live.decision.judge import EyeJudge, default_fusion_path
-from eyespy_live.train.fusion import EvidenceTable, fusion_splits
+from eyespy_live.train.evidence import EvidenceTable
+from eyespy_live.train.fusion import fusion_splits
 from eyespy_live.vision.eyecrop import to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import create_detector

@@ -138,7 +138,7 @@ def train(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["fusion"]:  # the second stage: CNN + eyelid geometry (train/fusion.py)
+    if argv[:1] == ["fusion"]:  # second stage: CNN + eyelid geometry (train/evidence, train/fusion)
         from eyespy_live.train.fusion import main as fusion_main
 
         return fusion_main(argv[1:])

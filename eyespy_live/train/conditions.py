@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from eyespy_live.train.data import _images, cew_group
-from eyespy_live.train.fusion import EvidenceTable, LabelledFace, build_table
+from eyespy_live.train.evidence import EvidenceTable, LabelledFace, build_table
 from eyespy_live.train.metrics import bootstrap_metrics
 from eyespy_live.train.splits import assign_splits
 

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from eyespy_live.train.evidence import EvidenceTable, load_tables
 from eyespy_live.train.fusion import (
     DEFAULT_FEATURES,
     FIT_SPLITS,
-    EvidenceTable,
     fit_model,
     fusion_splits,
-    load_tables,
 )
 from eyespy_live.vision.fusion import EMBED_FIELDS, EMBED_GROUPS, LID_FIELDS, SHAPE_FIELDS
 
@@ -194,7 +193,7 @@ def subsets(table: EvidenceTable, side: np.ndarray) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     from eyespy_live.train.evaluate import default_cache
-    from eyespy_live.train.fusion import SOURCES
+    from eyespy_live.train.evidence import SOURCES
 
     parser = argparse.ArgumentParser(prog="python -m eyespy_live.train.fusion_cv",
                                      description="Grouped cross-validation of fusion candidates.")
