@@ -72,7 +72,7 @@ def deep_shadow(data: Path, cew: list) -> None:
     """Faces found and verdicts on the evenly lit CEW portraits with one half near black."""
     from eyespy_live.resources import default_eye_model
     from eyespy_live.train.conditions import summarise_photo_verdicts
-    from eyespy_live.train.evaluate import product_photo_verdicts
+    from eyespy_live.train.photo_verdicts import product_photo_verdicts
 
     photos = [(name + " deep shadow", portraits.side_light(
         image, image.shape[1] / 2.0, portraits.CEW_FACE_PX, dark_left=True, gain=0.05,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from eyespy_live.train.evaluate import NO_FACE, folder_label, main, summarise_verdicts
+from eyespy_live.train.evaluate import folder_label, main
+from eyespy_live.train.photo_verdicts import NO_FACE, summarise_verdicts
 
 
 def _copy_some(source: Path, target: Path, count: int) -> None:

@@ -276,7 +276,7 @@ def summarise_photo_verdicts(verdicts: list[dict]) -> dict:
 
 def photo_verdict_report(data: Path, model_path: Path) -> list[dict]:
     """Each photo set through the product path twice: the CNN alone and with geometry."""
-    from eyespy_live.train.evaluate import face_photos, product_photo_verdicts
+    from eyespy_live.train.photo_verdicts import face_photos, product_photo_verdicts
     from eyespy_live.train.portraits import portrait_sets
 
     real = [(n, i, label) for n, i, label in face_photos(data) if label in (0, 1)]

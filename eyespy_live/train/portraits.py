@@ -261,7 +261,7 @@ def portrait_sets(data: Path) -> dict[str, list[Photo]]:
 def main(argv: list[str] | None = None) -> int:
     from eyespy_live.resources import default_eye_model
     from eyespy_live.train.conditions import summarise_photo_verdicts
-    from eyespy_live.train.evaluate import product_photo_verdicts
+    from eyespy_live.train.photo_verdicts import product_photo_verdicts
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
