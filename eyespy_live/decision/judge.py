@@ -177,7 +177,8 @@ class EyeJudge:
             return EyeJudgement(None, REASON_HIDDEN, geometry, cnn)
         if not all(usable):
             # One eye in deep shadow with nothing to read, or lost: the face is judged by
-            # the other (its reading and its lids).
+            # the other's reading; a lost eye's lids are guesses too, so the other's lids
+            # stand for both (a dark eye's lids were measured and stay).
             k = usable.index(True)
             p = (p[k], p[k])
             if not found[1 - k]:

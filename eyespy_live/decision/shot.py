@@ -18,7 +18,13 @@ from eyespy_live.decision.facestate import FaceState
 from eyespy_live.decision.judge import EyeJudge
 from eyespy_live.events import FaceReport
 from eyespy_live.photos.load import FACTORS, LoadedPhoto, load_photo_file
-from eyespy_live.vision.eyecrop import EYE_CROP_SCALE, PATCH_SIZE, standard_channels, to_gray
+from eyespy_live.vision.eyecrop import (
+    EYE_CROP_SCALE,
+    PATCH_SIZE,
+    REASON_TOO_SMALL,
+    standard_channels,
+    to_gray,
+)
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
 
@@ -52,7 +58,7 @@ def judgeable(face: FaceReport) -> FaceReport:
     width = face.box[2]
     if width >= MIN_FACE_PX or face.state == FaceState.UNKNOWN:
         return face
-    reason = f"face too small to judge ({width} px wide)"
+    reason = f"{REASON_TOO_SMALL} ({width} px wide)"
     return replace(face, p_closed=None, state=FaceState.UNKNOWN, reason=reason)
 
 
@@ -107,8 +113,8 @@ def _grouped(why: list[tuple[int, str]]) -> str:
     not one clause per face. Details in brackets (a face's width) stay in its own report."""
     by_reason: dict[str, list[int]] = {}
     for face_id, reason in why:
-        by_reason.setdefault(reason.split(" (")[0] if "px wide" in reason else reason,
-                             []).append(face_id)
+        key = REASON_TOO_SMALL if reason.startswith(REASON_TOO_SMALL) else reason
+        by_reason.setdefault(key, []).append(face_id)
     return "; ".join(
         f"face {ids[0]}: {reason}" if len(ids) == 1
         else f"faces {', '.join(map(str, ids))}: {reason}"

@@ -23,6 +23,7 @@ EYE_CROP_SCALE = 0.65
 MIN_INTER_EYE_PX = 14.0
 # Mean patch brightness below this is too dark to judge.
 MIN_MEAN_BRIGHTNESS = 18.0
+REASON_TOO_SMALL = "face too small to judge"
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def eye_patches(gray: np.ndarray, face: Face) -> EyePatches:
 
 def _unreadable_reason(gray: np.ndarray, face: Face, patches: tuple[np.ndarray, ...]) -> str | None:
     if face.inter_eye_distance < MIN_INTER_EYE_PX:
-        return "face too small to judge"
+        return REASON_TOO_SMALL
     height, width = gray.shape[:2]
     half = EYE_CROP_SCALE * face.inter_eye_distance / 2.0
     for x, y in face.eyes:
