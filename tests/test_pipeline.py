@@ -107,6 +107,40 @@ def test_photo_detection_finds_small_faces_one_pass_misses(shared_data, detector
     assert len(set(boxes)) == len(boxes), "tiles overlap, but each face is reported once"
 
 
+def test_a_team_photo_finds_everyone_and_the_one_who_blinked(shared_data, tmp_path):
+    """A big group shot: 144 real faces, each 1/50 of the photo's width (a real 24-person
+    photo repeated 3 × 2), and below them one person with eyes shut. A whole-photo pass and
+    2×2 tiles see those faces at 4–7 px of the detector's input and find a handful; the finer
+    grids of tiles find them all, and the shut eyes make the shot a retake."""
+    from eyespy_live.config import load
+    from eyespy_live.decision.configured import blink_settings, build_detector, build_model
+    from eyespy_live.decision.shot import analyze_photo_file
+
+    config = load(None)
+    detector, model = build_detector(config), build_model(config)
+    group = cv2.imread(str(shared_data / "photos" / "dlib_groups" / "bald_guys.jpg"))
+    closed = cv2.imread(str(shared_data / "photos" / "dryeye_pair" / "eyes_closed.jpg"))
+    (shut_face,) = detector.detect_photo(closed)
+    team = np.vstack([np.hstack([group] * 3)] * 2)
+    height, width = team.shape[:2]
+    band = np.full((height // 3, width, 3), 128, np.uint8)
+    scale = 120 / shut_face.box[2]  # the same face size as the team's
+    small = cv2.resize(closed, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    band[50 : 50 + small.shape[0], width // 2 : width // 2 + small.shape[1]] = small
+    path = tmp_path / "team.jpg"
+    cv2.imwrite(str(path), np.vstack([team, band]), [cv2.IMWRITE_JPEG_QUALITY, 92])
+
+    verdict = analyze_photo_file(path, detector, model, blink_settings(config),
+                                 config.vision.min_face_score)
+
+    assert len(verdict.faces) >= 140, f"{len(verdict.faces)} of 145 faces found"
+    boxes = [f.box for f in verdict.faces]
+    assert len(set(boxes)) == len(boxes), "tiles overlap, but each face is reported once"
+    assert verdict.verdict == "retake", verdict.reason
+    (blinked,) = [f for f in verdict.faces if f.state == "closed"]
+    assert blinked.box[1] > height, "the one with eyes shut is the one below the team"
+
+
 def test_photo_eye_points_land_on_the_eyes_in_group_photos(shared_data, detector):
     """The eye crop follows the detector's eye points. In a whole-photo pass a group face is
     a few pixels of the detector's input and its points drift onto the brows (~0.1 of the

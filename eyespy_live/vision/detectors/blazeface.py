@@ -94,8 +94,25 @@ _RETRY_BORDERS = (0.0, 0.25, 0.5)
 # faces ≥ 40 px the full-range passes find in the proxy and real photo sets score ≥ 0.9
 # (1st percentile 0.997 on the CEW portraits, 0.946 on the real photos).
 _RETRY_PRESENCE = 0.9
-# A face narrower than this share of the photo's long side sends detect_photo to the tiles.
+# A face narrower than this share of the searched area's side (the photo's long side, then
+# a tile's) sends detect_photo to the next, finer grid of tiles.
 _TILES_BELOW = 1 / 6
+# The grids of tiles, coarse to fine, each tile's side a share of the photo's long side.
+# The full-range model finds faces down to ~16 px of its 192 px input; a face of 1/36 of the
+# long side (a team photo 14 across) is 5 px of a whole-photo pass, 9 px of a 0.6 tile, 18 px
+# of a 0.3 tile and 36 px of a 0.15 tile. A finer grid runs only where the coarser search
+# found faces under 1/6 of its side (a group: smaller faces are likely), and never with
+# tiles smaller than the detector's input (it would only find faces too small to judge;
+# the first, 2×2 grid runs as it always has, on any photo).
+TILE_SHARES = (0.6, 0.3, 0.15)
+# With no face found at all, this many grids are searched; from this grid on (the finest,
+# ~70 passes on a 24 MP shot's reduced decode: ~0.3 s) it takes two small faces, a group,
+# not one person in a full-length shot, to search finer.
+_NO_FACE_GRIDS = 2
+_GROUP_GRID_FROM = 2
+# Neighbouring tiles of the finer grids overlap by this share of a tile: a face a grid is
+# there for (under 1/6 of the coarser grid's tile) then lies whole in some tile.
+_TILE_OVERLAP = 1 / 3
 # A face narrower than this share of the photo's long side (under ~50 of the 192 input
 # pixels) is found again in a region around it, for eye points that sit on the eyes.
 _REFINE_BELOW = 1 / 4
@@ -115,6 +132,7 @@ class BlazeFaceDetector(FaceDetector):
         nms_iou: float = 0.3,
         pad_small_faces: bool = True,
         num_threads: int = 1,
+        tile_shares: tuple[float, ...] = TILE_SHARES,
     ):
         if variant not in _VARIANTS:
             raise ValueError(f"blazeface variant must be one of {sorted(_VARIANTS)}")
@@ -122,6 +140,7 @@ class BlazeFaceDetector(FaceDetector):
         self.min_score = min_score
         self.nms_iou = nms_iou
         self.pad_small_faces = pad_small_faces
+        self.tile_shares = tile_shares  # detect_photo's grids of tiles, coarse to fine
         self._interpreter = load_interpreter(_weights_path(self.variant.filename), num_threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = sorted(self._interpreter.get_output_details(), key=lambda d: int(d["shape"][-1]))
@@ -140,37 +159,73 @@ class BlazeFaceDetector(FaceDetector):
         return faces
 
     def detect_photo(self, image: np.ndarray, thorough: bool = False) -> list[Face]:
-        """The whole photo, then 2×2 overlapping tiles for faces too small for one pass.
+        """The whole photo, then finer and finer grids of tiles for faces too small for one pass.
 
         BlazeFace sees the photo at 192×192, so a face under ~1/15 of the photo's width (the
-        back row of a group) is lost; in a tile it is larger. The tiles cost four more passes,
-        so they are skipped when the whole-photo pass shows only large faces (a headshot or a
-        portrait: anyone small behind the subject is not who the photo is of), unless
-        `thorough`. No face at all, or any face under 1/6 of the long side, means tiles.
-        Each face under 1/4 of the long side is then found once more in a region around it
-        (`_refine`) for eye points a photo's eye crop can rely on. A photo with no face
-        found at all gets one more look for a face filling the frame (`_close_face_retry`).
+        back row of a group) is lost; in a tile it is larger. A grid of 2×2 tiles (0.6 of the
+        long side) costs four more passes, so it is skipped when the whole-photo pass shows
+        only large faces (a headshot or a portrait: anyone small behind the subject is not
+        who the photo is of), unless `thorough`. No face at all, or any face under 1/6 of the
+        long side, means tiles; a face under 1/6 of a tile's side there (a big group) means
+        the finer grid (tiles 0.3 of the long side, ~15 passes). Each face under 1/4 of the
+        long side is then found once more in a region around it (`_refine`) for eye points a
+        photo's eye crop can rely on. A photo with no face found at all gets one more look
+        for a face filling the frame (`_close_face_retry`).
         """
         return self._photo_faces(image, thorough) or self._close_face_retry(image)
 
     def _photo_faces(self, image: np.ndarray, thorough: bool) -> list[Face]:
         """The full-range search of `detect_photo`: whole photo, tiles, refinement."""
         faces = self.detect(image)
-        height, width = image.shape[:2]
-        smallest = min((f.box[2] for f in faces), default=0)
-        if not thorough and smallest >= max(height, width) * _TILES_BELOW:
-            return [self._refine(image, f) for f in faces]
-        tile_w, tile_h = int(width * 0.6), int(height * 0.6)
-        for y0 in (0, height - tile_h):
-            for x0 in (0, width - tile_w):
-                tile = image[y0 : y0 + tile_h, x0 : x0 + tile_w]
-                for face in self._detect_letterboxed(tile, border=0.0):
-                    x, y, w, h = face.box
-                    eyes = tuple((ex + x0, ey + y0) for ex, ey in face.eyes)
-                    faces.append(Face((x + x0, y + y0, w, h), face.score, eyes))  # type: ignore[arg-type]
+        long_side = max(image.shape[:2])
+        searched = long_side  # the side of the last area searched: the photo, then a tile
+        for level, share in enumerate(self.tile_shares):
+            if faces:
+                small = sum(f.box[2] < searched * _TILES_BELOW for f in faces)
+                finer = small >= (2 if level >= _GROUP_GRID_FROM else 1)
+            else:
+                finer = level < _NO_FACE_GRIDS
+            side = int(long_side * share)
+            if not (finer or thorough) or (level > 0 and side < self.variant.input_size):
+                break
+            found = self._tile_faces(image, share, level)
+            if level > 0:  # a finer grid adds the faces it was run for, not new boxes of
+                found = [f for f in found if not _overlaps_any(f, faces, self.nms_iou)]
+            faces += found  # faces already found (the same face gets the same box)
+            searched = side
         if not faces:
             return []
         return [self._refine(image, f) for f in _strongest_faces(faces, self.nms_iou)]
+
+    def _tile_faces(self, image: np.ndarray, share: float, level: int) -> list[Face]:
+        """Faces found in the tiles of one grid, in photo pixels.
+
+        The first grid is 2×2 tiles of `share` of the photo's width and height, flush with
+        its corners. The finer ones are square tiles of `share` of the long side overlapping
+        by `_TILE_OVERLAP`, and there a face a tile's inner edge cuts is left to the
+        neighbouring tile that holds it whole (a cut face's box is a part of it, which can
+        overlap the whole box too little to be merged with it).
+        """
+        height, width = image.shape[:2]
+        if level == 0:
+            tile_w, tile_h = int(width * share), int(height * share)
+            starts = [(x0, y0) for y0 in (0, height - tile_h) for x0 in (0, width - tile_w)]
+        else:
+            tile_w = tile_h = int(max(height, width) * share)
+            starts = [(x0, y0) for y0 in _tile_starts(height, tile_h)
+                      for x0 in _tile_starts(width, tile_w)]
+        faces = []
+        for x0, y0 in starts:
+            tile = image[y0 : y0 + tile_h, x0 : x0 + tile_w]
+            for face in self._detect_letterboxed(tile, border=0.0):
+                x, y, w, h = face.box
+                if level > 0 and _cut_by_inner_edge(
+                    (x, y, w, h), (x0, y0, tile.shape[1], tile.shape[0]), (width, height)
+                ):
+                    continue
+                eyes = tuple((ex + x0, ey + y0) for ex, ey in face.eyes)
+                faces.append(Face((x + x0, y + y0, w, h), face.score, eyes))  # type: ignore[arg-type]
+        return faces
 
     def _close_face_retry(self, image: np.ndarray) -> list[Face]:
         """Faces the full-range model missed in a photo where it found none, looked for with
@@ -372,6 +427,38 @@ def _strongest_faces(faces: list[Face], iou_threshold: float) -> list[Face]:
 def _nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
     """Indices of the best box in each overlapping cluster, strongest first."""
     return [cluster[0] for cluster in _clusters(boxes, scores, iou_threshold)]
+
+
+def _tile_starts(length: int, side: int) -> list[int]:
+    """Where tiles of `side` px start along a side of `length` px: first and last flush with
+    the photo's edges, neighbours overlapping by at least `_TILE_OVERLAP` of a tile."""
+    if length <= side:
+        return [0]
+    step = side * (1.0 - _TILE_OVERLAP)
+    count = int(np.ceil((length - side) / step)) + 1
+    return [int(round(v)) for v in np.linspace(0, length - side, count)]
+
+
+def _overlaps_any(face: Face, others: list[Face], iou_threshold: float) -> bool:
+    box = _corners(face)
+    return any(_iou(box, _corners(other)) >= iou_threshold for other in others)
+
+
+def _corners(face: Face) -> np.ndarray:
+    x, y, w, h = face.box
+    return np.array([x, y, x + w, y + h], np.float32)
+
+
+def _cut_by_inner_edge(box: tuple[int, int, int, int], tile: tuple[int, int, int, int],
+                       photo: tuple[int, int]) -> bool:
+    """Whether a face box (tile pixels) reaches a tile edge that is not the photo's edge."""
+    x, y, w, h = box
+    x0, y0, tile_w, tile_h = tile
+    width, height = photo
+    margin = 0.02 * max(tile_w, tile_h)
+    return ((x0 > 0 and x < margin) or (y0 > 0 and y < margin)
+            or (x0 + tile_w < width and x + w > tile_w - margin)
+            or (y0 + tile_h < height and y + h > tile_h - margin))
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
