@@ -70,8 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--small-faces",
         action="store_true",
-        help="search tiles for small faces on every photo (default: only where the whole-photo "
-        "pass finds no face or a small one)",
+        help="search every grid of tiles for small faces on every photo (default: a finer "
+        "grid only where the coarser search found no face or small ones)",
     )
     parser.add_argument("--limit", type=int, help="analyse at most N new photos, then stop")
     parser.add_argument("--fresh", action="store_true", help="ignore earlier runs' results")

@@ -21,11 +21,11 @@ _ENGINE: Engine | None = None
 
 
 class _ThoroughDetector(FaceDetector):
-    """`--small-faces`: the detector's tiled still-photo search on every photo.
+    """`--small-faces`: every grid of the detector's tiled still-photo search on every photo.
 
-    By default the tiles (for back-row faces in group shots, four more detector passes) run
-    only where the whole-photo pass finds no face or a small one; a group whose back row the
-    first pass misses entirely needs this.
+    By default a grid of tiles (for back-row faces in group shots: 4, ~15, ~70 more detector
+    passes) runs only where the coarser search found no face or small ones; a group whose
+    back row the coarser passes miss entirely needs this.
     """
 
     def __init__(self, inner: FaceDetector):
