@@ -131,6 +131,29 @@ def test_sunglasses_with_a_reflection_on_them_are_cant_tell_too(shared_data, det
     assert _only_face(analyze_photo(opened, detector, judge, BlinkSettings())).state == "open"
 
 
+# Open CEW faces (validation people) that dark lenses with a bright reflection made "eyes
+# closed" before the under-the-eye test: the highlight lifts the lens's median far above
+# its darkest part, so it was not "flat", but the bands under the eye are lens, not skin.
+GLOSSY_LENS_FACES = ("Alberto_Gonzales_0001.jpg", "Bruce_Gebhardt_0001.jpg",
+                     "Gian_Marco_0001.jpg", "James_Mathis_0001.jpg", "Peter_OToole_0001.jpg")
+
+
+def test_dark_glossy_sunglasses_are_cant_tell_not_closed(shared_data, detector, judge):
+    from eyespy_live.train.lenses import put_on_lenses
+    from eyespy_live.train.portraits import cew_portrait
+
+    states = {}
+    for name in GLOSSY_LENS_FACES:
+        portrait = cew_portrait(cv2.imread(str(shared_data / "cew/faces/OpenFace" / name)))
+        face = max(detector.detect_photo(portrait), key=lambda f: f.box[2])
+        eyes = judge.landmarker.measure(to_gray(portrait), face).eyes
+        lensed = put_on_lenses(portrait, eyes, transmission=0.1, highlight=0.9, size=1.2)
+        found = _only_face(analyze_photo(lensed, detector, judge, BlinkSettings()))
+        states[name] = (found.state, found.reason)
+    assert all(s == (FaceState.UNKNOWN, "sunglasses or iris not found")
+               for s in states.values()), states
+
+
 def test_a_turned_head_is_cant_tell(shared_data, detector, judge):
     """A singer in hamilton_clip.mp4 turning away (frame 240): the head-yaw reason."""
     capture = cv2.VideoCapture(str(shared_data / "video" / "unlabelled" / "hamilton_clip.mp4"))

@@ -67,6 +67,16 @@ class StateLimits:
     lens_surround_luma: float = 0.45
     lens_under_luma: float = 0.5
     lens_low_spread: float = 0.15
+    # … or, whatever the spread (a dark lens's highlight lifts its median well above its
+    # darkest twentieth), the band under both eyes darker than `lens_dark_under_luma` and a
+    # band further down (0.55–0.7 eye widths) darker than `lens_dark_below_luma`: a lens
+    # reaching below the eye, not skin. Heavy eye make-up on closed eyes darkens the first
+    # band as much (two CEW test faces in the studio sets, 0.10–0.17) but not the second.
+    # Real faces flagged by neither: CEW portraits evenly lit, side lit and half in
+    # near-black shadow, ZJU, real photos, the studio sets (about 7,000 faces); lensed open
+    # CEW validation faces caught: `train.lenses`.
+    lens_dark_under_luma: float = 0.2
+    lens_dark_below_luma: float = 0.5
     min_presence: float = 0.5  # the mesh model's own "is this a face" score
     # An eye whose iris-model contour is under half the mesh's corner distance was not found
     # by the iris model, so its lids and iris are guesses: the face is judged by its other
@@ -144,6 +154,10 @@ def geometry_reason(geometry: FaceGeometry, limits: StateLimits = DEFAULT_LIMITS
         return REASON_SUNGLASSES
     if all(e.surround_luma < limits.lens_surround_luma and e.under_luma < limits.lens_under_luma
            and e.surround_low_spread < limits.lens_low_spread for e in geometry.eyes):
+        return REASON_SUNGLASSES
+    if all(e.surround_luma < limits.lens_surround_luma
+           and e.under_luma < limits.lens_dark_under_luma
+           and e.below_luma < limits.lens_dark_below_luma for e in geometry.eyes):
         return REASON_SUNGLASSES
     return None
 

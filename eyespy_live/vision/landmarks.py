@@ -92,6 +92,7 @@ class EyeGeometry:
     surround_luma: float = float("nan")
     under_luma: float = float("nan")
     surround_low_spread: float = float("nan")
+    below_luma: float = float("nan")  # median of a band further down (0.55–0.7 eye widths)
     embedding: np.ndarray | None = None  # [IRIS_EMBED_DIM] iris-model features (embed=True)
 
     @property
@@ -354,12 +355,13 @@ class FaceLandmarker:
             contour, iris, embedding = self._run_iris(gray, outer, inner, mirror=side == 1)
             eye = _eye(contour, iris, outer, inner, _ear6(mesh[list(_EAR6[side]), :2]))
             luma, texture = _brightness(gray, eye, mesh[_CHEEK_UNDER[side], :2])
-            surround, under, spread = _lens_cues(gray, outer, inner, mesh[_CHEEK_UNDER[side], :2])
+            surround, under, spread, below = _lens_cues(gray, outer, inner,
+                                                        mesh[_CHEEK_UNDER[side], :2])
             if embedding is not None and cells is not None:
                 centre = (local[outer_i, :2] + local[inner_i, :2]) / 2.0
                 embedding = np.concatenate([embedding, _sample(cells, centre / MESH_SIZE)])
             eyes.append(replace(eye, luma=luma, texture=texture, surround_luma=surround,
-                                under_luma=under, surround_low_spread=spread,
+                                under_luma=under, surround_low_spread=spread, below_luma=below,
                                 embedding=embedding))
         yaw, pitch = _head_pose(local)
         return FaceGeometry((eyes[0], eyes[1]), presence, yaw, pitch, mesh)
@@ -449,8 +451,9 @@ def _brightness(gray: np.ndarray, eye: EyeGeometry, cheek: np.ndarray) -> tuple[
 
 
 def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
-               ) -> tuple[float, float, float]:
-    """(around the eye, under it, the low spread around it), over the cheek's median gray;
+               ) -> tuple[float, float, float, float]:
+    """(around the eye, under it, the low spread around it, further below it), over the
+    cheek's median gray;
     boxes placed by the mesh's eye corners (the iris model's contour is meaningless on a
     lens). Medians and the lower percentiles, because a lens reflects: a highlight across it
     lifts the mean and the spread of the eye opening (the `luma` / `texture` test misses
@@ -464,11 +467,14 @@ def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
                      cy + 0.22 * width)
     under = _region(gray, cx - 0.3 * width, cy + 0.28 * width, cx + 0.3 * width,
                     cy + 0.45 * width)
-    if not (skin.size and around.size and under.size):
-        return float("nan"), float("nan"), float("nan")
+    below = _region(gray, cx - 0.3 * width, cy + 0.55 * width, cx + 0.3 * width,
+                    cy + 0.7 * width)
+    if not (skin.size and around.size and under.size and below.size):
+        return float("nan"), float("nan"), float("nan"), float("nan")
     scale = max(float(np.median(skin)), 1.0)
     low, middle = np.percentile(around, [5, 50])
-    return float(middle) / scale, float(np.median(under)) / scale, float(middle - low) / scale
+    return (float(middle) / scale, float(np.median(under)) / scale, float(middle - low) / scale,
+            float(np.median(below)) / scale)
 
 
 def _head_pose(local: np.ndarray) -> tuple[float, float]:
