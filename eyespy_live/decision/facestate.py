@@ -73,7 +73,7 @@ class StateLimits:
     # reaching below the eye, not skin. Heavy eye make-up on closed eyes darkens the first
     # band as much (two CEW test faces in the studio sets, 0.10–0.17) but not the second.
     # Real faces flagged by neither: CEW portraits evenly lit, side lit and half in
-    # near-black shadow, ZJU, real photos, the studio sets (about 7,000 faces); lensed open
+    # near-black shadow, ZJU, real photos, the studio sets (about 6,000 faces); lensed open
     # CEW validation faces caught: `train.lenses`.
     lens_dark_under_luma: float = 0.2
     lens_dark_below_luma: float = 0.5
