@@ -165,12 +165,13 @@ class BlazeFaceDetector(FaceDetector):
         back row of a group) is lost; in a tile it is larger. A grid of 2×2 tiles (0.6 of the
         long side) costs four more passes, so it is skipped when the whole-photo pass shows
         only large faces (a headshot or a portrait: anyone small behind the subject is not
-        who the photo is of), unless `thorough`. No face at all, or any face under 1/6 of the
-        long side, means tiles; a face under 1/6 of a tile's side there (a big group) means
-        the finer grid (tiles 0.3 of the long side, ~15 passes). Each face under 1/4 of the
-        long side is then found once more in a region around it (`_refine`) for eye points a
-        photo's eye crop can rely on. A photo with no face found at all gets one more look
-        for a face filling the frame (`_close_face_retry`).
+        who the photo is of), unless `thorough` (every grid). No face at all, or any face
+        under 1/6 of the long side, means tiles; no face there either, or a face under 1/6 of
+        a tile's side, means the finer grid (tiles 0.3 of the long side, ~15 passes); two such
+        faces there (a big group) mean the finest (0.15, `TILE_SHARES`). Each face under 1/4
+        of the long side is then found once more in a region around it (`_refine`) for eye
+        points a photo's eye crop can rely on. A photo with no face found at all gets one
+        more look for a face filling the frame (`_close_face_retry`).
         """
         return self._photo_faces(image, thorough) or self._close_face_retry(image)
 
@@ -189,9 +190,11 @@ class BlazeFaceDetector(FaceDetector):
             if not (finer or thorough) or (level > 0 and side < self.variant.input_size):
                 break
             found = self._tile_faces(image, share, level)
-            if level > 0:  # a finer grid adds the faces it was run for, not new boxes of
+            if level > 0:
+                # A finer grid adds the faces it was run for; a face already found keeps its
+                # box (and so its eye crop and verdict).
                 found = [f for f in found if not _overlaps_any(f, faces, self.nms_iou)]
-            faces += found  # faces already found (the same face gets the same box)
+            faces += found
             searched = side
         if not faces:
             return []
