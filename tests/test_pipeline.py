@@ -108,10 +108,11 @@ def test_photo_detection_finds_small_faces_one_pass_misses(shared_data, detector
 
 
 def test_a_team_photo_finds_everyone_and_the_one_who_blinked(shared_data, tmp_path):
-    """A big group shot: 144 real faces, each 1/50 of the photo's width (a real 24-person
+    """A big group shot: 144 real faces, each 1/54 of the photo's width (a real 24-person
     photo repeated 3 × 2), and below them one person with eyes shut. A whole-photo pass and
-    2×2 tiles see those faces at 4–7 px of the detector's input and find a handful; the finer
-    grids of tiles find them all, and the shut eyes make the shot a retake."""
+    2×2 tiles of its reduced decode see those faces at 4–6 px of the detector's input and
+    find a handful; the finer grids of tiles find them all, and the shut eyes make the shot
+    a retake."""
     from eyespy_live.config import load
     from eyespy_live.decision.configured import blink_settings, build_detector, build_model
     from eyespy_live.decision.shot import analyze_photo_file
