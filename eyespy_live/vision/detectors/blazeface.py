@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from eyespy_live.resources import mediapipe_model
-from eyespy_live.vision.faces import DetectorUnavailable, Face, FaceDetector
+from eyespy_live.vision.faces import DetectorUnavailable, Face, FaceDetector, box_iou
 from eyespy_live.vision.landmarks import FaceLandmarker
 from eyespy_live.vision.tflite import load_interpreter
 
@@ -443,13 +443,7 @@ def _tile_starts(length: int, side: int) -> list[int]:
 
 
 def _overlaps_any(face: Face, others: list[Face], iou_threshold: float) -> bool:
-    box = _corners(face)
-    return any(_iou(box, _corners(other)) >= iou_threshold for other in others)
-
-
-def _corners(face: Face) -> np.ndarray:
-    x, y, w, h = face.box
-    return np.array([x, y, x + w, y + h], np.float32)
+    return any(box_iou(face.box, other.box) >= iou_threshold for other in others)
 
 
 def _cut_by_inner_edge(box: tuple[int, int, int, int], tile: tuple[int, int, int, int],
