@@ -51,8 +51,7 @@ def team_photo(data: Path, across: int, path: Path) -> int:
     team = np.vstack([np.hstack([group] * across)] * 2)
     scale = WIDTH / team.shape[1]
     team = cv2.resize(team, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    band = np.full((HEIGHT - team.shape[0], WIDTH, 3), 128, np.uint8) if team.shape[0] < HEIGHT \
-        else np.full((team.shape[0] // 3, WIDTH, 3), 128, np.uint8)
+    band = np.full((team.shape[0] // 3, WIDTH, 3), 128, np.uint8)
     face_px = 110 * scale  # bald_guys' faces are ~110 px wide; the dryeye face ~392
     small = cv2.resize(closed, None, fx=face_px / 392, fy=face_px / 392,
                        interpolation=cv2.INTER_AREA)
