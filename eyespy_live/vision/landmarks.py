@@ -469,12 +469,14 @@ def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
                     cy + 0.45 * width)
     below = _region(gray, cx - 0.3 * width, cy + 0.55 * width, cx + 0.3 * width,
                     cy + 0.7 * width)
-    if not (skin.size and around.size and under.size and below.size):
+    if not (skin.size and around.size and under.size):
         return float("nan"), float("nan"), float("nan"), float("nan")
     scale = max(float(np.median(skin)), 1.0)
     low, middle = np.percentile(around, [5, 50])
+    # The band further down can leave the frame where the others do not: only it is unmeasured.
+    further = float(np.median(below)) / scale if below.size else float("nan")
     return (float(middle) / scale, float(np.median(under)) / scale, float(middle - low) / scale,
-            float(np.median(below)) / scale)
+            further)
 
 
 def _head_pose(local: np.ndarray) -> tuple[float, float]:
