@@ -9,7 +9,8 @@ and the geometry itself:
 - `wink` — one eye closed while the other is clearly open (a retake for a photo by default:
   `blink.photo_wink`);
 - `unknown` ("can't tell") — with a reason: head turned, head tilted, sunglasses or iris not
-  found, eye hidden, too dark, face too small, eye outside the frame.
+  found, eye hidden, one eye shut with the other open but not measurable, too dark, face
+  too small, eye outside the frame.
 
 A can't-tell reason is never turned into "closed": sunglasses read as closed to a CNN.
 """
@@ -42,6 +43,7 @@ REASON_HIDDEN = "eye hidden"
 REASON_DARK = "too dark"
 REASON_DISAGREE = "one eye reads shut but its lids are open"
 REASON_LIDS_OPEN = "eyes read shut but the lids are open"
+REASON_HALF_MEASURED = "one eye reads shut, the other open but not measurable"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from eyespy_live.decision.facestate import (
     DEFAULT_LIMITS,
     REASON_DARK,
     REASON_DISAGREE,
+    REASON_HALF_MEASURED,
     REASON_HIDDEN,
     StateLimits,
     geometry_reason,
@@ -49,6 +50,12 @@ CLEAR_OPEN = 0.1
 # edge crosses it (ramp ≥ 0.6 of the mean: 95.9 → 96.8 % per patch on the same eyes) made
 # the verdicts worse (+8 −6 photos against scaling alone's +9 −2, false closed 12 → 14).
 DARK_PATCH_MEAN = 20.0
+# An eye the iris model lost still has the CNN's reading of its own patch (placed by the
+# detector). Below this — the CNN's t_open (models/eye_state_int8.json), which lets at most
+# 1 % of closed validation eyes through — it reads open, and a face whose other eye reads
+# shut is can't tell, not closed: judged by that eye alone, an open-eyed sideways glance
+# (web_misc/test_image6.jpg) was "eyes closed" at P 1.00.
+LOST_EYE_OPEN = 0.14
 TYPICAL_PATCH_MEAN = 126.0
 # A dark patch with less spread than this (grey levels) holds nothing but quantisation: no
 # gain makes it readable. Every dark patch of the measurement above had more (down to mean 6,
@@ -180,6 +187,10 @@ class EyeJudge:
             # the other's reading; a lost eye's lids are guesses too, so the other's lids
             # stand for both (a dark eye's lids were measured and stay).
             k = usable.index(True)
+            if seen[1 - k] and cnn[1 - k] < LOST_EYE_OPEN and p[k] >= 0.5:
+                # The lost eye's own patch (placed by the detector, not the iris model)
+                # reads open while the one left reads shut: nothing can settle it.
+                return EyeJudgement(None, REASON_HALF_MEASURED, geometry, cnn)
             p = (p[k], p[k])
             if not found[1 - k]:
                 geometry = geometry.judged_by(k)
