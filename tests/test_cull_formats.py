@@ -122,6 +122,29 @@ def test_a_png_named_jpg_is_still_read(closed_face, tmp_path):
     assert open_photo(tmp_path / "really_png.jpg").decode(2).shape == (480, 720, 3)
 
 
+def test_image_files_named_without_an_image_suffix_are_culled_by_their_bytes(
+        closed_face, shared_data, tmp_path):
+    """Classic face collections name their GIFs by subject and expression
+    (`subject01.happy`, `subject01.sad`): cull finds them by their first bytes, gives each
+    its own verdict and its own sidecar, and leaves notes and sidecars unopened."""
+    session = tmp_path / "faces"
+    session.mkdir()
+    opened = cv2.imread(str(shared_data / "photos" / "dryeye_pair" / "eyes_open.jpg"))
+    for name, face in (("subject01.normal", opened), ("subject01.sleepy", closed_face)):
+        small = cv2.resize(face, (480, 320), interpolation=cv2.INTER_AREA)
+        assert cv2.imwrite(str(session / "frame.gif"), small)
+        (session / "frame.gif").rename(session / name)
+    (session / "subject01.notes").write_text("BM: P5 looks like a header but is not one\n")
+    (session / "Readme").write_bytes(b"P5 is a netpbm magic number\n")
+    before = snapshot(session)
+    summary = run_cull(CullOptions(session=session, jobs=1, xmp=True), load(None))
+    verdicts = {r["path"]: r["verdict"] for r in summary.records}
+    assert verdicts == {"subject01.normal": "keep", "subject01.sleepy": "closed"}, verdicts
+    assert sorted(p.name for p in session.glob("*.xmp")) == [
+        "subject01.normal.xmp", "subject01.sleepy.xmp"]
+    assert snapshot(session) == before
+
+
 def test_a_camera_jpegs_embedded_preview_is_used_when_large_enough(closed_face, tmp_path):
     big = cv2.resize(closed_face, (2880, 1920), interpolation=cv2.INTER_CUBIC)
     primary = with_exif_orientation(jpeg_bytes(big), 6)

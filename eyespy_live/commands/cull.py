@@ -24,7 +24,7 @@ from eyespy_live.cull.run import (
 from eyespy_live.cull.state import CullState
 from eyespy_live.cull.verdict import CHECK, CLOSED, KEEP, UNREADABLE
 from eyespy_live.files import printable, write_atomic
-from eyespy_live.photos.decode import PHOTO_SUFFIXES
+from eyespy_live.photos.decode import is_photo_file
 
 NAME = "cull"
 HELP = "sort a finished session's photos into keep / eyes closed / check (originals untouched)"
@@ -202,7 +202,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _photo_names(folder: Path, depth: int) -> list[str]:
-    """Photo file names under `folder` (by suffix only, nothing opened), `depth` levels down."""
+    """Photo file names under `folder` (by suffix, or by their first bytes where the suffix
+    is no image format's), `depth` levels down."""
     found: list[str] = []
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -211,10 +212,11 @@ def _photo_names(folder: Path, depth: int) -> list[str]:
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if Path(entry.name).suffix.lower() in PHOTO_SUFFIXES:
+        if entry.is_dir(follow_symlinks=False):
+            if depth > 0:
+                found += [f"{entry.name}/{n}" for n in _photo_names(Path(entry.path), depth - 1)]
+        elif is_photo_file(Path(entry.path)):
             found.append(entry.name)
-        elif depth > 0 and entry.is_dir(follow_symlinks=False):
-            found += [f"{entry.name}/{n}" for n in _photo_names(Path(entry.path), depth - 1)]
     return found
 
 

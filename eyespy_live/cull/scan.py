@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eyespy_live.cull.state import STATE_NAME
-from eyespy_live.photos.decode import PHOTO_SUFFIXES, unreadable_reason
+from eyespy_live.photos.decode import PHOTO_SUFFIXES, is_photo_file, unreadable_reason
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _walk(root: Path, folder: Path, recursive: bool, skip: set[Path], found: lis
             if recursive and not (path / STATE_NAME).exists():
                 _walk(root, path, recursive, skip, found)
             continue
-        if not is_photo_name:
+        if not is_photo_name and not is_photo_file(path):
             continue
         relpath = path.relative_to(root).as_posix()
         problem = unreadable_reason(path)

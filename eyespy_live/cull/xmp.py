@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eyespy_live.files import FileRefused, kind_of, read_text, write_atomic
+from eyespy_live.photos.decode import PHOTO_SUFFIXES
 
 NS_X = "adobe:ns:meta/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -54,8 +55,10 @@ class SidecarValues:
 
 
 def sidecar_path(photo: Path, naming: str = "stem") -> Path:
-    """`IMG_1.xmp` (Lightroom, Capture One, Bridge) or `IMG_1.NEF.xmp` (darktable)."""
-    if naming == "full":
+    """`IMG_1.xmp` (Lightroom, Capture One, Bridge) or `IMG_1.NEF.xmp` (darktable). A name
+    whose suffix is no image format's (`subject01.happy`, found by its bytes) keeps it
+    whole: `subject01.happy.xmp`, never one sidecar shared by `subject01.sad`."""
+    if naming == "full" or photo.suffix.lower() not in PHOTO_SUFFIXES:
         return photo.with_name(photo.name + ".xmp")
     return photo.with_suffix(".xmp")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +231,44 @@ def _pictures_after(data: bytes, primary: JpegInfo):
 
 def _same_shape(a: JpegInfo, b: JpegInfo) -> bool:
     return a.pixels < b.pixels and abs(a.width / a.height - b.width / b.height) < 0.02
+
+
+# Files that are never photos, whatever their bytes: not even opened when sniffing.
+NOT_PHOTO_SUFFIXES = frozenset({".xmp", ".json", ".csv", ".txt", ".html", ".toml", ".log"})
+_BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)
+_NETPBM_HEADER = re.compile(rb"P[1-6](\s+#[^\n]*)*\s+\d+\s+\d+\s")  # magic, width, height
+
+
+def has_image_signature(head: bytes) -> bool:
+    """The first bytes of a file are an image format's own signature (strict: a text file
+    starting "BM" or "P5" does not pass)."""
+    return (
+        head[:3] == b"\xff\xd8\xff"
+        or head[:8] == b"\x89PNG\r\n\x1a\n"
+        or head[:6] in (b"GIF87a", b"GIF89a")
+        or head[:4] in (b"II*\x00", b"MM\x00*")
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or (head[:2] == b"BM" and len(head) >= 18
+            and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES)
+        or _NETPBM_HEADER.match(head) is not None
+    )
+
+
+def is_photo_file(path: Path) -> bool:
+    """A photo by its suffix or, for a name whose suffix is no image format's, by its first
+    bytes: classic face collections name their GIFs `subject01.happy`, `subject01.sad`."""
+    suffix = path.suffix.lower()
+    if suffix in PHOTO_SUFFIXES:
+        return True
+    if suffix in NOT_PHOTO_SUFFIXES:
+        return False
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # never open a FIFO or a device
+            return False
+        with path.open("rb") as handle:
+            return has_image_signature(handle.read(64))
+    except OSError:
+        return False
 
 
 def _looks_like_image(data: bytes) -> bool:
