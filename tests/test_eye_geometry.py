@@ -169,6 +169,50 @@ def test_glossy_sunglasses_are_cant_tell_not_closed(shared_data, detector, judge
                for s in states.values()), states
 
 
+# Open CEW validation faces that a studio light reflected across clear glasses (a bright band
+# over each eye) made "eyes closed" or a wink before the glare test.
+GLARED_FACES = ("Charlie_Hunnam_0001.jpg", "Eva_Amurri_0001.jpg", "Geovani_Lapentti_0001.jpg",
+                "Johnny_Benson_0001.jpg", "Mary_Hill_0001.jpg", "Paul_Coppin_0001.jpg",
+                "Ray_Price_0001.jpg", "Robert_Wiener_0001.jpg", "Tina_Sinatra_0001.jpg")
+
+
+def test_a_reflection_on_glasses_over_the_eyes_is_cant_tell_not_closed(
+        shared_data, detector, judge):
+    from eyespy_live.train.lenses import put_on_lenses
+    from eyespy_live.train.portraits import cew_portrait
+
+    states = {}
+    for name in GLARED_FACES:
+        portrait = cew_portrait(cv2.imread(str(shared_data / "cew/faces/OpenFace" / name)))
+        face = max(detector.detect_photo(portrait), key=lambda f: f.box[2])
+        eyes = judge.landmarker.measure(to_gray(portrait), face).eyes
+        glared = put_on_lenses(portrait, eyes, transmission=1.0, highlight=0.9, size=1.2)
+        found = _only_face(analyze_photo(glared, detector, judge, BlinkSettings()))
+        states[name] = (found.state, found.reason)
+        # Without the reflection the same face has no glare and is not "can't tell".
+        assert all(e.glare == 0.0 for e in eyes), name
+        bare = _only_face(analyze_photo(portrait, detector, judge, BlinkSettings()))
+        assert bare.state in (FaceState.OPEN, FaceState.SQUINT), (name, bare)
+    assert all(s == (FaceState.UNKNOWN, "reflection on glasses") for s in states.values()), \
+        states
+
+
+def test_a_bright_high_key_face_is_not_glare(shared_data, detector, judge):
+    """Near-white over the eye counts as a reflection only where the skin below it is
+    darker: the brightly lit closed faces of the studio sets stay closed."""
+    from eyespy_live.train.portraits import STUDIO_SIZE, cew_portrait, side_light
+
+    closed = cew_portrait(cv2.imread(str(
+        shared_data / "cew/faces/ClosedFace/closed_eye_1103.jpg_face_1.jpg")))
+    lit = side_light(closed, STUDIO_SIZE[0] / 2.0, 190, dark_left=True, gain=0.2, gamma=1.2)
+    for picture in (closed, lit):
+        face = max(detector.detect_photo(picture), key=lambda f: f.box[2])
+        assert all(e.glare == 0.0 for e in judge.landmarker.measure(
+            to_gray(picture), face).eyes)
+        assert _only_face(analyze_photo(picture, detector, judge, BlinkSettings())).state \
+            == FaceState.CLOSED
+
+
 def test_a_turned_head_is_cant_tell(shared_data, detector, judge):
     """A singer in hamilton_clip.mp4 turning away (frame 240): the head-yaw reason."""
     capture = cv2.VideoCapture(str(shared_data / "video" / "unlabelled" / "hamilton_clip.mp4"))

@@ -20,6 +20,7 @@ from eyespy_live.decision.facestate import (
     DEFAULT_LIMITS,
     REASON_DARK,
     REASON_DISAGREE,
+    REASON_GLARE,
     REASON_HALF_MEASURED,
     REASON_HIDDEN,
     StateLimits,
@@ -178,19 +179,29 @@ class EyeJudge:
             p = (self.fusion.p_closed(evidence[0]), self.fusion.p_closed(evidence[1]))
         # An eye the iris model lost (its contour far narrower than the mesh's corners) has
         # guessed lids and iris, which the fusion can turn into "shut" on an open eye.
-        found = tuple(e.contour_fit >= self.limits.min_contour_fit for e in geometry.eyes)
+        # So has an eye behind a reflection on glasses: white over it reads as a closed lid.
+        glared = tuple(e.glare >= self.limits.max_glare for e in geometry.eyes)
+        found = tuple(e.contour_fit >= self.limits.min_contour_fit and not g
+                      for e, g in zip(geometry.eyes, glared, strict=True))
         usable = (seen[0] and found[0], seen[1] and found[1])
         if not any(usable):  # the one eye in light is the one lost
-            return EyeJudgement(None, REASON_HIDDEN, geometry, cnn)
+            why = REASON_GLARE if any(g and s for g, s in zip(glared, seen, strict=True)) \
+                else REASON_HIDDEN
+            return EyeJudgement(None, why, geometry, cnn)
         if not all(usable):
             # One eye in deep shadow with nothing to read, or lost: the face is judged by
             # the other's reading; a lost eye's lids are guesses too, so the other's lids
             # stand for both (a dark eye's lids were measured and stay).
             k = usable.index(True)
-            if seen[1 - k] and cnn[1 - k] < LOST_EYE_OPEN and p[k] >= 0.5:
-                # The lost eye's own patch (placed by the detector, not the iris model)
-                # reads open while the one left reads shut: nothing can settle it.
-                return EyeJudgement(None, REASON_HALF_MEASURED, geometry, cnn)
+            if seen[1 - k] and p[k] >= 0.5:
+                if glared[1 - k]:
+                    # "Closed" (or a wink) needs both eyes seen; the light that glares on
+                    # one lens often dims the other eye behind a weaker reflection.
+                    return EyeJudgement(None, REASON_GLARE, geometry, cnn)
+                if cnn[1 - k] < LOST_EYE_OPEN:
+                    # The lost eye's own patch (placed by the detector, not the iris model)
+                    # reads open while the one left reads shut: nothing can settle it.
+                    return EyeJudgement(None, REASON_HALF_MEASURED, geometry, cnn)
             p = (p[k], p[k])
             if not found[1 - k]:
                 geometry = geometry.judged_by(k)

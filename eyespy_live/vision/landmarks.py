@@ -93,6 +93,10 @@ class EyeGeometry:
     under_luma: float = float("nan")
     surround_low_spread: float = float("nan")
     below_luma: float = float("nan")  # median of a band further down (0.55–0.7 eye widths)
+    # Share of the eye's box (one eye width by half of one) at near-white (≥ 240) while the
+    # skin further down is well below that (< 200): a reflection on glasses over the eye (0
+    # when the skin is that bright too — a high-key or overexposed face is not glare).
+    glare: float = 0.0
     embedding: np.ndarray | None = None  # [IRIS_EMBED_DIM] iris-model features (embed=True)
 
     @property
@@ -362,7 +366,7 @@ class FaceLandmarker:
                 embedding = np.concatenate([embedding, _sample(cells, centre / MESH_SIZE)])
             eyes.append(replace(eye, luma=luma, texture=texture, surround_luma=surround,
                                 under_luma=under, surround_low_spread=spread, below_luma=below,
-                                embedding=embedding))
+                                glare=_glare(gray, outer, inner), embedding=embedding))
         yaw, pitch = _head_pose(local)
         return FaceGeometry((eyes[0], eyes[1]), presence, yaw, pitch, mesh)
 
@@ -477,6 +481,25 @@ def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
     further = float(np.median(below)) / scale if below.size else float("nan")
     return (float(middle) / scale, float(np.median(under)) / scale, float(middle - low) / scale,
             further)
+
+
+GLARE_GRAY = 240  # near-white: a reflection clips, an eye's own catchlight is a dot
+# Skin below the eye this bright is lit nearly as brightly as a reflection would be: a
+# high-key or overexposed face (a closed lid there is near-white too), not glare.
+BRIGHT_SKIN_GRAY = 200
+
+
+def _glare(gray: np.ndarray, outer: Point, inner: Point) -> float:
+    """Share of near-white pixels over the eye (box placed by the mesh's corners), or 0 where
+    the skin below the eye is bright as well. A studio light reflected on glasses covers
+    the iris and lids with white, which the CNN reads as a closed lid."""
+    width = max(2.0, math.hypot(inner[0] - outer[0], inner[1] - outer[1]))
+    cx, cy = (outer[0] + inner[0]) / 2.0, (outer[1] + inner[1]) / 2.0
+    box = _region(gray, cx - 0.5 * width, cy - 0.25 * width, cx + 0.5 * width, cy + 0.25 * width)
+    skin = _region(gray, cx - 0.5 * width, cy + 0.55 * width, cx + 0.5 * width, cy + 0.7 * width)
+    if not (box.size and skin.size) or float(np.median(skin)) >= BRIGHT_SKIN_GRAY:
+        return 0.0
+    return float((box >= GLARE_GRAY).mean())
 
 
 def _head_pose(local: np.ndarray) -> tuple[float, float]:
