@@ -146,25 +146,32 @@ LIGHTER_LENS_FACES = ("Danis_Tanovic_0001.jpg", "Francis_Ford_Coppola_0001.jpg",
                       "Tina_Sinatra_0001.jpg")
 
 
-@pytest.mark.parametrize("faces, transmission, size", [
-    (GLOSSY_LENS_FACES, 0.1, 1.2), (LIGHTER_LENS_FACES, 0.3, 1.4)])
-def test_glossy_sunglasses_are_cant_tell_not_closed(shared_data, detector, judge,
-                                                    faces, transmission, size):
+def _through_lenses(shared_data, detector, judge, names, **lens) -> dict[str, tuple]:
+    """Each open CEW face given lenses (`train.lenses.put_on_lenses`): its state and reason.
+    The cue must be the lens: the same face without one is open (or a squint), no glare."""
     from eyespy_live.train.lenses import put_on_lenses
     from eyespy_live.train.portraits import cew_portrait
 
     states = {}
-    for name in faces:
+    for name in names:
         portrait = cew_portrait(cv2.imread(str(shared_data / "cew/faces/OpenFace" / name)))
         face = max(detector.detect_photo(portrait), key=lambda f: f.box[2])
         eyes = judge.landmarker.measure(to_gray(portrait), face).eyes
-        lensed = put_on_lenses(portrait, eyes, transmission=transmission, highlight=0.9,
-                               size=size)
-        found = _only_face(analyze_photo(lensed, detector, judge, BlinkSettings()))
+        found = _only_face(analyze_photo(put_on_lenses(portrait, eyes, **lens), detector,
+                                         judge, BlinkSettings()))
         states[name] = (found.state, found.reason)
-        # The cue is the lens: the same face without one is not "can't tell".
         bare = _only_face(analyze_photo(portrait, detector, judge, BlinkSettings()))
         assert bare.state in (FaceState.OPEN, FaceState.SQUINT), (name, bare)
+        assert all(e.glare == 0.0 for e in eyes), name
+    return states
+
+
+@pytest.mark.parametrize("faces, transmission, size", [
+    (GLOSSY_LENS_FACES, 0.1, 1.2), (LIGHTER_LENS_FACES, 0.3, 1.4)])
+def test_glossy_sunglasses_are_cant_tell_not_closed(shared_data, detector, judge,
+                                                    faces, transmission, size):
+    states = _through_lenses(shared_data, detector, judge, faces, transmission=transmission,
+                             highlight=0.9, size=size)
     assert all(s == (FaceState.UNKNOWN, "sunglasses or iris not found")
                for s in states.values()), states
 
@@ -178,21 +185,8 @@ GLARED_FACES = ("Charlie_Hunnam_0001.jpg", "Eva_Amurri_0001.jpg", "Geovani_Lapen
 
 def test_a_reflection_on_glasses_over_the_eyes_is_cant_tell_not_closed(
         shared_data, detector, judge):
-    from eyespy_live.train.lenses import put_on_lenses
-    from eyespy_live.train.portraits import cew_portrait
-
-    states = {}
-    for name in GLARED_FACES:
-        portrait = cew_portrait(cv2.imread(str(shared_data / "cew/faces/OpenFace" / name)))
-        face = max(detector.detect_photo(portrait), key=lambda f: f.box[2])
-        eyes = judge.landmarker.measure(to_gray(portrait), face).eyes
-        glared = put_on_lenses(portrait, eyes, transmission=1.0, highlight=0.9, size=1.2)
-        found = _only_face(analyze_photo(glared, detector, judge, BlinkSettings()))
-        states[name] = (found.state, found.reason)
-        # Without the reflection the same face has no glare and is not "can't tell".
-        assert all(e.glare == 0.0 for e in eyes), name
-        bare = _only_face(analyze_photo(portrait, detector, judge, BlinkSettings()))
-        assert bare.state in (FaceState.OPEN, FaceState.SQUINT), (name, bare)
+    states = _through_lenses(shared_data, detector, judge, GLARED_FACES, transmission=1.0,
+                             highlight=0.9, size=1.2)
     assert all(s == (FaceState.UNKNOWN, "reflection on glasses") for s in states.values()), \
         states
 
