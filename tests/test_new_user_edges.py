@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,6 +69,41 @@ def test_tail_says_it_is_waiting_and_reports_what_it_missed_by_starting_late(end
     assert json.loads(out.splitlines()[0])["type"] == "status"
     late = [line for line in err.splitlines() if "joined late" in line]
     assert late and int(late[0].split("joined late: ")[1].split()[0]) >= 5, err
+
+
+def test_tail_stops_on_sigint_with_its_summary_even_when_started_with_sigint_ignored(endpoint):
+    """A script or CI runner without job control starts background jobs with SIGINT ignored;
+    `kill -INT` must still stop `eyespy tail` and print the per-camera summary."""
+    publisher = Publisher(endpoint)
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "eyespy_live", "tail", "--endpoint", endpoint],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    heard = threading.Event()
+
+    def keep_publishing() -> None:  # until the tail has heard one (a SUB joins late)
+        deadline = time.monotonic() + 30
+        while not heard.is_set() and time.monotonic() < deadline:
+            publisher.publish("status", {"state": "running"}, source="cam", capture_ts=0.0)
+            time.sleep(0.1)
+
+    sender = threading.Thread(target=keep_publishing, daemon=True)
+    sender.start()
+    try:
+        first = tail.stdout.readline()
+        heard.set()
+        sender.join(5)
+        tail.send_signal(signal.SIGINT)
+        out, err = tail.communicate(timeout=20)
+    finally:
+        heard.set()
+        if tail.poll() is None:
+            tail.kill()
+        publisher.close()
+    assert json.loads(first)["type"] == "status"
+    assert tail.returncode == 0, err
+    assert "eyespy tail: cam: " in err and "event(s), 0 dropped" in err, err
 
 
 # -- live and service ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import argparse  # noqa: E402
 import importlib  # noqa: E402
 import logging  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 
 from eyespy_live import __version__
@@ -80,7 +81,17 @@ class LineFormat(logging.Formatter):
         return text
 
 
+def interruptible() -> None:
+    """Ctrl-C (SIGINT) stops every command cleanly, with its summary, even in a process that
+    inherited SIGINT ignored: a shell without job control (a script, a CI runner, `nohup cmd
+    &`) starts background jobs that way, and Python then never raises KeyboardInterrupt, so
+    `kill -INT` did nothing to `eyespy tail` while `live` and `service` (own handlers) stopped."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    interruptible()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
