@@ -50,7 +50,7 @@ def _walk(root: Path, folder: Path, recursive: bool, skip: set[Path], found: lis
             if recursive and not (path / STATE_NAME).exists():
                 _walk(root, path, recursive, skip, found)
             continue
-        if not is_photo_name and not is_photo_file(path):
+        if not is_photo_file(path):  # by suffix, else by its first bytes
             continue
         relpath = path.relative_to(root).as_posix()
         problem = unreadable_reason(path)

@@ -272,15 +272,9 @@ def is_photo_file(path: Path) -> bool:
 
 
 def _looks_like_image(data: bytes) -> bool:
-    """A .jpg that is really a PNG/TIFF/WebP/BMP still decodes; text or zip does not."""
-    return (
-        data[:8] == b"\x89PNG\r\n\x1a\n"
-        or data[:4] in (b"II*\x00", b"MM\x00*")
-        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
-        or data[:2] == b"BM"
-        or data[:6] in (b"GIF87a", b"GIF89a")
-        or data[:2] in (b"P5", b"P6")
-    )
+    """A .jpg that is really a PNG/TIFF/WebP/BMP still decodes; text or zip does not. Looser
+    than `has_image_signature` (the name already says photo): any "BM", "P5" or "P6" start."""
+    return has_image_signature(data) or data[:2] in (b"BM", b"P5", b"P6")
 
 
 def _open_raw(path: Path) -> EncodedPhoto:

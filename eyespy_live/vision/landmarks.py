@@ -454,6 +454,13 @@ def _brightness(gray: np.ndarray, eye: EyeGeometry, cheek: np.ndarray) -> tuple[
     return mean / skin, std / skin
 
 
+def _corner_frame(outer: Point, inner: Point) -> tuple[float, float, float]:
+    """The eye's width and middle from the mesh's two corners (boxes for the lens and glare
+    cues are placed by these, not by the iris model's contour)."""
+    width = max(2.0, math.hypot(inner[0] - outer[0], inner[1] - outer[1]))
+    return width, (outer[0] + inner[0]) / 2.0, (outer[1] + inner[1]) / 2.0
+
+
 def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
                ) -> tuple[float, float, float, float]:
     """(around the eye, under it, the low spread around it, further below it), over the
@@ -462,8 +469,7 @@ def _lens_cues(gray: np.ndarray, outer: Point, inner: Point, cheek: np.ndarray
     lens). Medians and the lower percentiles, because a lens reflects: a highlight across it
     lifts the mean and the spread of the eye opening (the `luma` / `texture` test misses
     most lenses with one) but not these."""
-    width = max(2.0, math.hypot(inner[0] - outer[0], inner[1] - outer[1]))
-    cx, cy = (outer[0] + inner[0]) / 2.0, (outer[1] + inner[1]) / 2.0
+    width, cx, cy = _corner_frame(outer, inner)
     half = 0.2 * width
     skin = _region(gray, cheek[0] - half, cheek[1] - 0.7 * half, cheek[0] + half,
                    cheek[1] + 0.7 * half)
@@ -493,8 +499,7 @@ def _glare(gray: np.ndarray, outer: Point, inner: Point) -> float:
     """Share of near-white pixels over the eye (box placed by the mesh's corners), or 0 where
     the skin below the eye is bright as well. A studio light reflected on glasses covers
     the iris and lids with white, which the CNN reads as a closed lid."""
-    width = max(2.0, math.hypot(inner[0] - outer[0], inner[1] - outer[1]))
-    cx, cy = (outer[0] + inner[0]) / 2.0, (outer[1] + inner[1]) / 2.0
+    width, cx, cy = _corner_frame(outer, inner)
     box = _region(gray, cx - 0.5 * width, cy - 0.25 * width, cx + 0.5 * width, cy + 0.25 * width)
     skin = _region(gray, cx - 0.5 * width, cy + 0.55 * width, cx + 0.5 * width, cy + 0.7 * width)
     if not (box.size and skin.size) or float(np.median(skin)) >= BRIGHT_SKIN_GRAY:
