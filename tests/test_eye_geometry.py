@@ -202,6 +202,31 @@ def test_open_eyes_behind_a_reflection_on_glasses_are_read_through_it_never_clos
     assert sum(s[0] == FaceState.OPEN for s in states.values()) >= 5, states  # 0 before
 
 
+def test_painting_out_a_reflection_touches_only_the_near_white_over_the_eyes(
+        shared_data, detector, judge):
+    from eyespy_live.train.lenses import put_on_lenses
+    from eyespy_live.train.portraits import cew_portrait
+    from eyespy_live.vision.reflections import REFLECTION_GRAY, without_reflections
+
+    portrait = cew_portrait(cv2.imread(str(shared_data / "cew/faces/OpenFace" / GLARED_FACES[1])))
+    face = max(detector.detect_photo(portrait), key=lambda f: f.box[2])
+    eyes = judge.landmarker.measure(to_gray(portrait), face).eyes
+    gray = to_gray(put_on_lenses(portrait, eyes, **REFLECTION))
+    glared = judge.landmarker.measure(gray, face).eyes
+    assert all(e.glare >= judge.limits.max_glare for e in glared)
+    clean = without_reflections(gray, glared)
+    changed = clean != gray
+    assert changed.any() and not (clean[changed] >= REFLECTION_GRAY).any()
+    assert all(e.glare < judge.limits.max_glare for e in judge.landmarker.measure(clean, face).eyes)
+    ys, xs = np.nonzero(changed)  # every change lies within a lens around one of the eyes
+    assert all(any(abs(x - e.centre[0]) <= 0.75 * e.width + 1
+                   and abs(y - e.centre[1]) <= 0.5 * e.width + 1 for e in glared)
+               for x, y in zip(xs, ys, strict=True))
+    # The same face without the reflection has no near-white over its eyes: left as it is.
+    bare = to_gray(portrait)
+    assert np.array_equal(without_reflections(bare, eyes), bare)
+
+
 def test_closed_eyes_behind_a_reflection_on_glasses_are_not_read_open(
         shared_data, detector, judge):
     from eyespy_live.train.lenses import put_on_lenses
