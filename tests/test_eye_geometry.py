@@ -202,7 +202,7 @@ def test_open_eyes_behind_a_reflection_on_glasses_are_read_through_it_never_clos
     assert sum(s[0] == FaceState.OPEN for s in states.values()) >= 5, states  # 0 before
 
 
-def test_painting_out_a_reflection_touches_only_the_near_white_over_the_eyes(
+def test_painting_out_a_reflection_changes_only_the_lenses_around_the_eyes(
         shared_data, detector, judge):
     from eyespy_live.train.lenses import put_on_lenses
     from eyespy_live.train.portraits import cew_portrait
