@@ -57,6 +57,17 @@ def test_a_wink_is_not_a_blink_by_default():
     assert all(e.kind != "blink" for e in events)
 
 
+def test_one_eye_shutting_while_the_other_reads_open_is_no_blink_at_the_shipped_thresholds():
+    """The live thresholds sit low (0.15 on the geometric mean), so one eye at 0.95 beside an
+    open one at 0.03 reaches them: a wink, a hand over one eye or a glint on one lens. A blink
+    needs both eyes at least half closed on some frame; a real blink still is one."""
+    quick = [(0.02, 0.02)] * 5 + [(0.95, 0.03)] * 4 + [(0.02, 0.02)] * 5
+    held = [(0.02, 0.02)] * 5 + [(0.95, 0.03)] * 30 + [(0.02, 0.02)] * 5
+    assert feed(quick, DEFAULTS)[1] == [] and feed(held, DEFAULTS)[1] == []
+    both = [(0.02, 0.02)] * 5 + [(0.95, 0.03), (0.95, 0.3), (0.95, 0.03)] + [(0.02, 0.02)] * 5
+    assert [e.kind for e in feed(both, DEFAULTS)[1]] == ["blink"]
+
+
 def test_a_wink_counts_when_either_eye_is_enough():
     wink = [(0.02, 0.02)] * 3 + [(0.95, 0.03)] * 4 + [(0.02, 0.02)] * 3
     _, events = feed(wink, BlinkSettings(t_closed=0.6, t_open=0.4, t_half=0.3, both_eyes=False))

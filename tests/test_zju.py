@@ -107,3 +107,18 @@ def test_alignment_on_a_real_clip():
     labels = zju.aligned_labels(clip, decoded)
     closed = [i for i, t in enumerate(labels) if t is not None and all(t.closed)]
     assert closed and min(p[closed]) > np.nanmedian(p) * 3
+
+
+def test_one_eye_rising_behind_glasses_is_no_blink_on_a_real_clip():
+    """000020F_FTN (thin glasses): for two frames before her second blink one eye reads
+    0.45-0.66 while the other stays at 0.02-0.06, which the live thresholds alone took for a
+    blink. Her three labelled blinks are found and nothing else."""
+    from eyespy_live.commands.evaluate import detect_blinks, load_labels
+    from eyespy_live.config import Config
+    from eyespy_live.evaluation import runs_of_ones, score_blinks
+
+    video = needs.shared_data("video", "zju") / "000020F_FTN.avi"
+    found, frames = detect_blinks(Config(), video)
+    runs = runs_of_ones(load_labels(video, video.with_suffix(".tag"))[:frames])
+    score = score_blinks(found, runs)
+    assert (len(runs), score.true_positives, score.false_positives) == (3, 3, 0), found

@@ -4,9 +4,12 @@ Fed one observation per frame for one tracked face, it reports a blink when the 
 open → closed → open. Hysteresis (a higher threshold to enter "closed" than to leave it)
 keeps a noisy probability near one threshold from splitting one blink into several; a
 minimum duration in frames and in milliseconds drops single-frame flickers. By default
-both eyes must be closed: a wink is not a blink. Frames where the eyes cannot be judged
-(face too small, turned away, dark) are tolerated for a few frames inside a closure; a
-face that disappears mid-closure ends it without an event, since nobody saw it reopen.
+both eyes must be closed: a wink is not a blink, nor is any closure during which one eye
+kept reading open (below `t_half` on every frame) — a glint on one lens, a hand over one
+eye — even where the low live thresholds let the two eyes' combined value cross. Frames
+where the eyes cannot be judged (face too small, turned away, dark) are tolerated for a few
+frames inside a closure; a face that disappears mid-closure ends it without an event, since
+nobody saw it reopen.
 
 The time course tells a blink from a laugh, a smile or a glance down: a blink starts from
 eyes seen open (for `min_open_before_ms`, or one frame before a clear closure), closes fast
@@ -163,6 +166,7 @@ class _Run:
     shut_until: float | None = None  # first frame after the last one at or above t_closed
     samples: list[tuple[float, float]] = field(default_factory=list)  # (ts, value), the first few
     one_sided: bool = False  # a half-closed frame had one eye open: no half blink
+    both_down: bool = False  # some frame had both eyes at least half closed
     # The head's pitch: where it was on open frames just before (None: not measured), and the
     # latest readings inside the closure. A glance down is the head staying lower.
     pitch_before: float | None = None
@@ -264,6 +268,7 @@ class BlinkStateMachine:
     _shift: float = 0.0  # logit distance of the face's open level above `open_level`
     _shift_ts: float | None = None  # when it was last updated
     _open_pitches: deque[tuple[float, float]] = field(default_factory=deque)  # (ts, pitch)
+    _both_down: bool = False  # this frame: both eyes at least half closed (or either counts)
 
     def update(self, obs: Observation) -> list[BlinkEvent]:
         s = self.settings
@@ -278,6 +283,7 @@ class BlinkStateMachine:
         # Half closed means both lids part way down: one eye shut and the other wide open
         # (a hand, a reflection, a wink) is not a half blink, whatever the combined value.
         half_ok = not s.both_eyes or min(p) >= s.t_half
+        self._both_down = half_ok
         events: list[BlinkEvent] = []
         if self.state is EyeState.CLOSED:
             assert self._run is not None
@@ -285,7 +291,8 @@ class BlinkStateMachine:
                 self._extend(obs, value)
                 if not self._run.reported_long and self._run.shut_ms(obs.ts) >= s.long_closure_ms:
                     self._run.reported_long = True
-                    if _fast_onset(self._run, s, reopened=False) and not self._run.looked_down:
+                    if (_fast_onset(self._run, s, reopened=False) and not self._run.looked_down
+                            and self._run.both_down):
                         events.append(self._event("eyes_closed", self._run.last_ts))
                 return events
             events.extend(self._close_run(obs.ts, "blink"))
@@ -303,6 +310,7 @@ class BlinkStateMachine:
                 self._run.head_dip = half.head_dip
                 self._run.note_pitch(obs.pitch, s.max_head_dip)
                 self._run.looked_down = self._run.looked_down or half.looked_down
+                self._run.both_down = self._run.both_down or half.both_down
                 return events
             if value >= s.t_half:
                 self._extend(obs, value)
@@ -384,7 +392,8 @@ class BlinkStateMachine:
 
     def _start(self, obs: Observation, value: float, state: EyeState) -> None:
         self.state = state
-        self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value, raw_peak=self._raw)
+        self._run = _Run(obs.frame, obs.frame, obs.ts, obs.ts, peak=value, raw_peak=self._raw,
+                         both_down=self._both_down)
         self._run.samples.append((obs.ts, value))
         self._run.pitch_before = self._pitch_before(obs.ts)
         self._run.note_pitch(obs.pitch, self.settings.max_head_dip)
@@ -405,6 +414,7 @@ class BlinkStateMachine:
         run.peak = max(run.peak, value)
         run.raw_peak = max(run.raw_peak, self._raw)
         run.unknown = 0
+        run.both_down = run.both_down or self._both_down
         run.note_pitch(obs.pitch, self.settings.max_head_dip)
         if len(run.samples) < ONSET_SAMPLES:
             run.samples.append((obs.ts, value))
@@ -440,6 +450,8 @@ class BlinkStateMachine:
             return []  # a slow narrowing (laugh, smile, glance down) or a long closure
         if run.looked_down:
             return []  # the head tilted down with the lids: a glance down
+        if not run.both_down:
+            return []  # one eye stayed open throughout: a wink, a hand, a glint on one lens
         if kind == "half_blink":
             real = run.frames >= s.min_half_frames and not run.one_sided
             return [self._event(kind, end_ts, run)] if real else []
