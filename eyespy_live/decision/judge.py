@@ -59,6 +59,10 @@ DARK_PATCH_MEAN = 20.0
 # (web_misc/test_image6.jpg) was "eyes closed" at P 1.00.
 LOST_EYE_OPEN = 0.14
 TYPICAL_PATCH_MEAN = 126.0
+# A dark patch with less spread than this (grey levels) holds nothing but quantisation: no
+# gain makes it readable. Every dark patch of the measurement above had more (down to mean 6,
+# read 87–100 % right after the gain).
+MIN_DARK_PATCH_STD = 1.5
 # A still photo's face that can't be told for reflections on glasses is read again with the
 # reflections painted out (`vision.reflections`), and is open when both eyes then read below
 # this P(closed). Measured on CEW validation people's portraits behind clear lenses with a
@@ -68,10 +72,6 @@ TYPICAL_PATCH_MEAN = 126.0
 # painted-out eye is not the eye itself, so the bar is far below the CNN's t_open (0.14):
 # there a first version let 3 closed faces through, at 0.05 2.
 GLARE_CLEAR_OPEN = 0.02
-# A dark patch with less spread than this (grey levels) holds nothing but quantisation: no
-# gain makes it readable. Every dark patch of the measurement above had more (down to mean 6,
-# read 87–100 % right after the gain).
-MIN_DARK_PATCH_STD = 1.5
 
 
 def exposed(patch: np.ndarray) -> np.ndarray:
