@@ -22,6 +22,7 @@ from eyespy_live.alerts.sound import (
     write_tone,
 )
 from eyespy_live.bus.curve import add_client_arguments, client_options_from_args
+from eyespy_live.bus.pubsub import EndpointError, check_endpoint
 from eyespy_live.commands.common import add_endpoint_option, endpoints
 from eyespy_live.live.stopsignals import StopSignals
 
@@ -79,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.cooldown < 0:
             raise AlertError("--cooldown must be zero or more seconds")
+        # The user's own typo first: a bad endpoint is named before a missing player is.
+        try:
+            for each in endpoints(args):
+                check_endpoint(each)
+        except EndpointError as exc:
+            raise AlertError(str(exc)) from None
         wav = check_wav(args.wav) if args.wav else _default_tone()
         program = find_player(args.player)
         player = Player(lambda: player_command(program, wav, args.device))
