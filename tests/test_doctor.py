@@ -72,7 +72,7 @@ def test_missing_sound_player_is_a_note_when_the_job_does_not_sound(capsys, monk
 
 
 def test_sound_device_is_played_for_real(capsys):
-    needs.tool("aplay", "apt install alsa-utils")
+    needs.tool("aplay", "apt-get install alsa-utils")
     status, lines, _ = doctor(capsys, "--job", "sound", "--device", "null")
     assert status == 0, lines
     assert lines["sound device"].startswith("ok") and "null" in lines["sound device"]

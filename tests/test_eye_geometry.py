@@ -343,7 +343,7 @@ def test_a_shut_reading_with_wide_open_lids_is_cant_tell(shared_data, detector, 
 
 
 def test_fitting_the_fusion_twice_gives_the_same_numbers(shared_data, detector, judge):
-    needs.module("sklearn", "pip install .[train]")
+    needs.module("sklearn", "pip install -e '.[train]'")
     from itertools import islice
 
     from eyespy_live.train.evidence import build_table, cew_faces, dryeye_pair
@@ -361,7 +361,7 @@ def test_fitting_the_fusion_twice_gives_the_same_numbers(shared_data, detector, 
 
 def test_the_fusion_stage_runs_from_the_training_command(shared_data, tmp_path):
     """`python -m eyespy_live.train fusion` on a handful of faces (CI's smoke run)."""
-    needs.module("sklearn", "pip install .[train]")
+    needs.module("sklearn", "pip install -e '.[train]'")
     from eyespy_live.train.__main__ import main
 
     out = tmp_path / "models"

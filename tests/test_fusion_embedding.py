@@ -60,7 +60,7 @@ def test_projection_axes_are_orthonormal_and_applied_alike_at_run_time():
 
 
 def test_a_pca_candidate_learns_from_the_embedding_and_round_trips_through_json():
-    needs.module("sklearn", "pip install .[train]")
+    needs.module("sklearn", "pip install -e '.[train]'")
     table = _table()
     cnn_only = FusionModel(fit_model(table, {"kind": "logistic_regression",
                                              "features": ["cnn_logit"]}))
@@ -130,7 +130,7 @@ def _cnn():
 
 
 def test_the_cv_scores_in_bulk_equal_the_run_time_model():
-    needs.module("sklearn", "pip install .[train]")
+    needs.module("sklearn", "pip install -e '.[train]'")
     from eyespy_live.train.fusion_cv import _scores
 
     table = _table(120)
@@ -143,7 +143,7 @@ def test_the_cv_scores_in_bulk_equal_the_run_time_model():
 
 
 def test_class_balance_equalises_the_weights_and_raises_p_closed_on_an_open_heavy_table():
-    needs.module("sklearn", "pip install .[train]")
+    needs.module("sklearn", "pip install -e '.[train]'")
     from eyespy_live.train.fusion import balanced, fit
 
     table = _table(600, seed=3)

@@ -104,7 +104,7 @@ def _synthetic_table(n: int = 600, seed: int = 0) -> EvidenceTable:
 
 
 def test_numpy_trees_equal_scikit_learn():
-    needs.module("sklearn", "pip install .[train]")
+    needs.module("sklearn", "pip install -e '.[train]'")
     from eyespy_live.train.fusion import _design, boosted_estimator, fit_boosted
 
     table = _synthetic_table()
@@ -132,7 +132,7 @@ def test_grouped_folds_keep_a_person_together():
 
 
 def test_cross_validation_scores_every_row_out_of_fold():
-    needs.module("sklearn", "pip install .[train]")
+    needs.module("sklearn", "pip install -e '.[train]'")
     from eyespy_live.train.fusion_cv import CANDIDATES, out_of_fold, summary
 
     table = _synthetic_table(300)

@@ -43,7 +43,7 @@ def test_missing_data_and_tools_are_skip_lines_saying_how_to_get_them(tmp_path):
     assert found.get("skipped", 0) >= 4 and "failed" not in found, done.stdout
     skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
     assert any("needs the shared data set" in s and "EYESPY_SHARED_DATA=" in s for s in skips)
-    assert any("needs the command `systemd-analyze`: apt install systemd" in s for s in skips)
+    assert any("needs the command `systemd-analyze`: apt-get install systemd" in s for s in skips)
     assert found.get("passed", 0) >= 1, "tests that need nothing still run"
 
 

@@ -108,7 +108,7 @@ def installed(venv: Path) -> dict[str, str]:
 
 def without_display_libraries(argv: list[str], cwd: Path, env: dict[str, str]):
     """Run `argv` with every display library on this machine replaced by an empty file."""
-    unshare = needs.tool("unshare", "apt install util-linux")
+    unshare = needs.tool("unshare", "apt-get install util-linux")
     hidden = []
     for name in DISPLAY_LIBRARIES:
         for folder in (

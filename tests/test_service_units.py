@@ -25,7 +25,7 @@ def settings(unit: Path) -> dict[str, list[str]]:
 
 def verify(unit_text: str, name: str, tmp_path: Path, *user: str) -> subprocess.CompletedProcess:
     """Verify a copy whose ExecStart is this environment's eyespy (the real path must exist)."""
-    needs.tool("systemd-analyze", "apt install systemd")
+    needs.tool("systemd-analyze", "apt-get install systemd")
     copy = tmp_path / name
     copy.write_text(unit_text)
     env = dict(os.environ)

@@ -98,7 +98,7 @@ class SoundProcess:
 
 @pytest.fixture
 def sound(tmp_path, endpoint):
-    needs.tool("aplay", "apt install alsa-utils")
+    needs.tool("aplay", "apt-get install alsa-utils")
     started = []
 
     def start(*extra: str) -> SoundProcess:
@@ -196,7 +196,7 @@ def test_a_publisher_restart_is_followed_without_restarting_the_alert(sound, end
 
 
 def run_sound(*args: str) -> subprocess.CompletedProcess:
-    needs.tool("aplay", "apt install alsa-utils")
+    needs.tool("aplay", "apt-get install alsa-utils")
     return subprocess.run(
         [sys.executable, "-m", "eyespy_live", "sound", *args],
         capture_output=True,

@@ -27,7 +27,7 @@ def small_filesystem(size_kb: int = 512) -> Iterator[Path]:
     """A fresh tmpfs of `size_kb` KB, unmounted (and its folder removed) afterwards."""
     mount = shutil.which("mount")
     if mount is None:
-        needs.missing("the `mount` command", "apt install mount")
+        needs.missing("the `mount` command", "apt-get install mount")
     point = Path(tempfile.mkdtemp(prefix="eyespy-small-fs-"))
     done = subprocess.run(
         [mount, "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "eyespy-test", str(point)],
