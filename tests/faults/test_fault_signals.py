@@ -74,7 +74,9 @@ def test_a_burst_of_stop_signals_stops_cleanly(tmp_path, command, signum, trial)
     process, endpoint = start(command, tmp_path)
     subscriber = Subscriber(endpoint)
     try:
-        assert wait_for_status(subscriber, "running", 60), "the run never started"
+        if not wait_for_status(subscriber, "running", 60):
+            process.kill()
+            pytest.fail(f"the run never started: {process.communicate()[1][-2000:]}")
         sent = burst(process.pid, signum, 1.5)
         assert sent > 0
         try:
@@ -82,8 +84,8 @@ def test_a_burst_of_stop_signals_stops_cleanly(tmp_path, command, signum, trial)
         except subprocess.TimeoutExpired:
             pytest.fail(f"{command} hung after a burst of {sent} {signal.Signals(signum).name}")
         assert process.returncode == 0, err[-2000:]
-        assert "Traceback" not in err
-        assert wait_for_status(subscriber, "stopped", 2), "no final stopped status"
+        assert "Traceback" not in err, err[-2000:]
+        assert wait_for_status(subscriber, "stopped", 2), f"no final stopped status: {err[-2000:]}"
     finally:
         subscriber.close()
         if process.poll() is None:
