@@ -48,6 +48,15 @@ def test_a_nonsense_endpoint_is_one_line(command):
     assert "nonsense" in one_line(result)
 
 
+def test_sound_names_a_bad_endpoint_before_a_missing_player():
+    # Both are wrong; the typo the user made is what they are told about first, on any
+    # machine (with or without aplay).
+    result = eyespy("sound", "--endpoint", "nonsense", "--player", "no-such-player-eyespy")
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "nonsense" in line and "no-such-player" not in line
+
+
 def test_tail_says_it_is_waiting_and_reports_what_it_missed_by_starting_late(endpoint):
     publisher = Publisher(endpoint)
     try:
