@@ -361,3 +361,27 @@ def test_a_face_open_for_a_long_time_keeps_only_its_last_second_of_head_pitch():
     for i in range(3000):  # 100 s at 30 fps, a pitch reading on every frame
         machine.update(Observation(i, i / FPS, (0.01, 0.01), -5.0))
     assert len(machine._open_pitches) <= FPS + 1
+
+
+def test_a_blink_as_the_head_moves_down_and_stays_there_is_found_once_the_head_is_measured():
+    # The lids drop and reopen within 300 ms while the head goes 7° down and stays there (a
+    # look down with a blink in it): the event waits for the next pitch reading after it.
+    values = [0.02] * 12 + [0.95] * 8 + [0.02] * 8
+    pitches = [1.0] * 12 + list(np.linspace(0.0, -6.0, 8)) + [-6.5] * 8
+    events = feed_with_pitch(values, pitches)
+    assert [(e.kind, e.first_frame, e.last_frame) for e in events] == [("blink", 12, 19)]
+
+
+def test_a_short_glance_down_whose_head_comes_back_up_is_no_blink():
+    values = [0.02] * 12 + [0.95] * 8 + [0.02] * 8
+    pitches = [1.0] * 12 + [-8.0] * 8 + [0.5] * 8
+    assert feed_with_pitch(values, pitches) == []
+    # … nor when no pitch reading comes after it to tell.
+    assert feed_with_pitch(values, [1.0] * 12 + [-8.0] * 8 + [None] * 8) == []
+
+
+def test_eyes_still_part_shut_as_they_reopen_are_no_second_blink():
+    # A blink, one open frame, then readings that hover just over the low live threshold
+    # (lids back up, the patch still reading part-shut behind glasses) for 150 ms.
+    values = [0.02] * 10 + [0.95] * 6 + [0.02] + [0.26, 0.2, 0.22, 0.16, 0.2] + [0.02] * 6
+    assert [(e.kind, e.first_frame) for e in feed(values, DEFAULTS)[1]] == [("blink", 10)]

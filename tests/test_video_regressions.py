@@ -61,6 +61,15 @@ def test_two_people_talking_give_no_false_blink():
             assert matches(event, face_of(spec, event)["blinks"]), event
 
 
+def test_a_woman_glancing_sideways_has_her_blinks_found():
+    """Her far eye shows mostly sclera and reads shut in every frame while both lids are
+    wide apart; read as open eyes there, her three blinks have open frames around them."""
+    spec, events = labelled("talking_two_faces")
+    woman = spec["faces"][1]
+    found = [e for e in events if e["kind"] == "blink" and face_of(spec, e) is woman]
+    assert all(any(matches(e, [b]) for e in found) for b in woman["blinks"]), found
+
+
 def test_a_man_looking_down_gives_no_eyes_closed():
     """His lids drop over the iris within a frame (the CNN reads 1.00, lid openness 0.0-0.1),
     as in a blink; but his head tilts down 9-13° with them, which no blink does."""

@@ -188,6 +188,10 @@ class _Run:
         if max_dip > 0 and dip > max_dip:
             self.looked_down = True
 
+    def pitch_during(self) -> float:
+        """The head's pitch over the closure's latest readings (median)."""
+        return sorted(self.pitches)[len(self.pitches) // 2]
+
     def reached_peak(self) -> float | None:
         """When the closure first came near its peak (PEAK_SHARE of it), among the first
         samples; None when it got there later (a slow narrowing)."""
@@ -216,12 +220,29 @@ OPEN_LEVEL_RISE = 1.0  # logit per second, at most
 # for one- or two-frame misreads (a crop sliding on a moving head), not for clear closures
 # right after a face appears (a video starting just before a blink).
 SURE_SHUT_MS = 100.0
+# … and read shut clearly at some point (the two eyes' combined P(closed), as read): eyes
+# still reading part-shut as they reopen after a blink are no second blink.
+SURE_SHUT_PEAK = 0.5
 # The head's pitch before a closure is the median of its open frames' readings over this
 # long (they come from the geometry stage or a mesh-only look every few frames), and the
 # closure's is the median of its latest DIP_READINGS: the mesh's pitch jitters by a few
 # degrees frame to frame, a glance down stays down.
 PITCH_BEFORE_MS = 1000.0
 DIP_READINGS = 3
+# A blink whose closure dipped the head waits at most this long for a pitch reading after it
+# (one comes with the next geometry run, or a mesh-only look every POSE_EVERY frames: 200 ms
+# at 30 fps); none by then, and it is dropped, as every such closure was before.
+SETTLE_MS = 300.0
+
+
+@dataclass(frozen=True)
+class _DippedBlink:
+    event: BlinkEvent
+    before: float  # head pitch on the open frames before the closure
+    during: float  # … and over its latest readings
+    deadline: float  # capture time after which it is dropped
+
+
 _P_EPS = 1e-3  # int8 outputs step by 1/256: 0.0 and 1.0 are ends of a scale, not certainties
 
 
@@ -242,7 +263,8 @@ def _fast_onset(run: _Run, settings: BlinkSettings, reopened: bool = True) -> bo
     slack = 0.5  # ms: frame times are sums of 1/fps and do not add up exactly
     needed = settings.min_open_before_ms
     shut = [ts for ts, v in run.samples if v >= settings.t_closed]
-    if reopened and shut and (shut[-1] - shut[0]) * 1000.0 + slack >= SURE_SHUT_MS:
+    if (reopened and shut and (shut[-1] - shut[0]) * 1000.0 + slack >= SURE_SHUT_MS
+            and run.raw_peak >= SURE_SHUT_PEAK):
         needed = 0.0
     if run.onset_from is None or run.open_before_ms + slack < needed:
         return False
@@ -269,11 +291,13 @@ class BlinkStateMachine:
     _shift_ts: float | None = None  # when it was last updated
     _open_pitches: deque[tuple[float, float]] = field(default_factory=deque)  # (ts, pitch)
     _both_down: bool = False  # this frame: both eyes at least half closed (or either counts)
+    _dipped: _DippedBlink | None = None  # a blink waiting for the head's pitch after it
 
     def update(self, obs: Observation) -> list[BlinkEvent]:
         s = self.settings
+        settled = self._settle(obs)
         if obs.p_closed is None:
-            return self._unknown(obs.ts)
+            return settled + self._unknown(obs.ts)
         raw = combined_closed(obs.p_closed, s.both_eyes)
         shift = self._level_shift()
         p = obs.p_closed if shift == 0.0 else (_lower(obs.p_closed[0], shift),
@@ -284,7 +308,7 @@ class BlinkStateMachine:
         # (a hand, a reflection, a wink) is not a half blink, whatever the combined value.
         half_ok = not s.both_eyes or min(p) >= s.t_half
         self._both_down = half_ok
-        events: list[BlinkEvent] = []
+        events: list[BlinkEvent] = settled
         if self.state is EyeState.CLOSED:
             assert self._run is not None
             if value >= s.t_open:
@@ -382,6 +406,7 @@ class BlinkStateMachine:
     def finish(self) -> list[BlinkEvent]:
         """The face left: drop any closure in progress (nobody saw the eyes reopen)."""
         self.state, self._run, self._reopening = EyeState.OPEN, None, False
+        self._dipped = None
         self._open_values.clear()
         self._open_pitches.clear()
         self._shift, self._shift_ts = 0.0, None
@@ -448,7 +473,7 @@ class BlinkStateMachine:
         fast = _fast_onset(run, s)
         if run.reported_long or not fast or duration_ms > s.max_blink_ms + 0.5:
             return []  # a slow narrowing (laugh, smile, glance down) or a long closure
-        if run.looked_down:
+        if run.looked_down and kind == "half_blink":
             return []  # the head tilted down with the lids: a glance down
         if not run.both_down:
             return []  # one eye stayed open throughout: a wink, a hand, a glint on one lens
@@ -458,7 +483,32 @@ class BlinkStateMachine:
         assert run.onset_from is not None  # a fast onset has one
         span_ms = (end_ts - run.onset_from) * 1000.0
         long_enough = run.frames >= s.min_closed_frames and span_ms + 0.5 >= s.min_closed_ms
-        return [self._event(kind, end_ts, run)] if long_enough else []
+        if not long_enough:
+            return []
+        if run.looked_down:
+            # The head went down with the lids. A glance down ends with the eyes, and the
+            # head, coming back up; a blink during a nod or a look down keeps the head low
+            # after it. Which one it was, the next pitch reading tells (`_settle`).
+            self._dipped = _DippedBlink(self._event(kind, end_ts, run), run.pitch_before,
+                                        run.pitch_during(), end_ts + SETTLE_MS / 1000.0)
+            return []
+        return [self._event(kind, end_ts, run)]
+
+    def _settle(self, obs: Observation) -> list[BlinkEvent]:
+        """A blink held back because the head dipped with it: reported once a pitch reading
+        after it shows the head still low (nearer its pitch during the closure than before
+        it), dropped when the head came back up or no reading came within SETTLE_MS."""
+        dipped = self._dipped
+        if dipped is None:
+            return []
+        if obs.ts > dipped.deadline:
+            self._dipped = None
+            return []
+        if obs.pitch is None:
+            return []
+        self._dipped = None
+        stayed_low = obs.pitch < (dipped.before + dipped.during) / 2.0
+        return [dipped.event] if stayed_low else []
 
     def _event(self, kind: str, end_ts: float, run: _Run | None = None) -> BlinkEvent:
         run = run or self._run
