@@ -183,7 +183,7 @@ class _Run:
         before = self.pitch_before
         if len(self.pitches) < DIP_READINGS:
             return
-        dip = before - sorted(self.pitches)[len(self.pitches) // 2]
+        dip = before - self.pitch_during()
         self.head_dip = dip if self.head_dip is None else max(self.head_dip, dip)
         if max_dip > 0 and dip > max_dip:
             self.looked_down = True
