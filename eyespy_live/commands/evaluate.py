@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from eyespy_live.commands.common import add_config_options, load_config
@@ -26,6 +27,7 @@ from eyespy_live.evaluation import (
     tag_labels,
 )
 from eyespy_live.live.run import LiveRun
+from eyespy_live.sources.base import Frame
 from eyespy_live.sources.video import VideoSource, frame_slots
 
 NAME = "evaluate"
@@ -72,8 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_options(parser)
 
 
-def detect_blinks(config, video: Path) -> tuple[list[tuple[int, int]], int]:
-    """(first, last) closed frame of every blink found in `video`, and its frame count."""
+def detect_blinks(config, video: Path, alter: Callable[[Frame], Frame] | None = None
+                  ) -> tuple[list[tuple[int, int]], int]:
+    """(first, last) closed frame of every blink found in `video`, and its frame count.
+    `alter` changes each frame before the pipeline sees it (robustness sweeps)."""
     found: list[tuple[int, int]] = []
 
     def emit(event_type, body, **_):
@@ -83,7 +87,7 @@ def detect_blinks(config, video: Path) -> tuple[list[tuple[int, int]], int]:
     run = LiveRun(config, emit)
     source = VideoSource(video)
     for frame in source.frames():
-        run.process(frame)
+        run.process(frame if alter is None else alter(frame))
     for machine in run.machines.values():
         machine.finish()
     return found, run.stats.frames
@@ -113,8 +117,9 @@ def _score_fields(score: BlinkScore, suffix: str) -> dict:
     }
 
 
-def evaluate_one(config, video: Path, labels: Path | None, tolerance: int) -> dict:
-    found, frames = detect_blinks(config, video)
+def evaluate_one(config, video: Path, labels: Path | None, tolerance: int,
+                 alter: Callable[[Frame], Frame] | None = None) -> dict:
+    found, frames = detect_blinks(config, video, alter)
     result: dict = {"video": str(video), "frames": frames, "detected": len(found)}
     if labels is None:
         return result
@@ -129,7 +134,7 @@ def evaluate_one(config, video: Path, labels: Path | None, tolerance: int) -> di
     return result
 
 
-def _videos_in(folder: Path, only: str) -> list[Path]:
+def videos_in(folder: Path, only: str) -> list[Path]:
     parts = [p for p in only.split(",") if p]
     videos = sorted(
         p for p in folder.iterdir()
@@ -138,7 +143,7 @@ def _videos_in(folder: Path, only: str) -> list[Path]:
     return [v for v in videos if not parts or any(part in v.name for part in parts)]
 
 
-def _summary(results: list[dict], tolerance: int) -> dict:
+def folder_summary(results: list[dict], tolerance: int) -> dict:
     summary: dict = {"videos": len(results), "labelled": sum(r["labelled"] for r in results)}
     summary["detected"] = sum(r["detected"] for r in results)
     for suffix in ("", "_tolerant"):
@@ -181,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.video.is_dir():
-            videos = _videos_in(args.video, args.only)
+            videos = videos_in(args.video, args.only)
             if not videos:
                 names = ", ".join(n.format(stem="NAME") for n in LABEL_NAMES)
                 print(f"eyespy evaluate: no video in {args.video} has labels beside it "
@@ -195,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
                     print(f"{Path(r['video']).name:28} labelled {r['labelled']:2}  "
                           f"detected {r['detected']:2}  tp {r['true_positives']:2}/"
                           f"{r['true_positives_tolerant']:2}")
-            _print(_summary(results, args.tolerance), args.json)
+            _print(folder_summary(results, args.tolerance), args.json)
             return 0
         labels = args.labels if args.labels is not None else labels_beside(args.video)
         result = evaluate_one(config, args.video, labels, args.tolerance)
