@@ -64,6 +64,20 @@ def farther(image: np.ndarray, seq: int) -> np.ndarray:
     return canvas
 
 
+def motion_blurred(length: int, every: int = 1, burst: int = 1, across: bool = False) -> Alter:
+    """Motion blur `length` px long, up and down (a nod) or `across` (a shake of the head),
+    on `burst` frames of every `every`."""
+    kernel = np.full((length, 1), 1.0 / length, np.float32)
+    if across:
+        kernel = np.ascontiguousarray(kernel.T)
+
+    def alter(image: np.ndarray, seq: int) -> np.ndarray:
+        if seq % every >= burst:
+            return image
+        return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+    return alter
+
+
 def mirrored(image: np.ndarray, seq: int) -> np.ndarray:
     return np.ascontiguousarray(image[:, ::-1])
 
@@ -85,6 +99,9 @@ CONDITIONS: dict[str, Alter | None] = {
     "shaken": shaken,
     "half resolution": low_resolution,
     "farther": farther,
+    "motion blur 5": motion_blurred(5),
+    "motion blur 9 in bursts": motion_blurred(9, 15, 2),
+    "motion blur 9 across in bursts": motion_blurred(9, 15, 2, across=True),
     "mirrored": mirrored,
     "side light": side_lit,
 }

@@ -254,6 +254,10 @@ class BlazeFaceDetector(FaceDetector):
         Tried and left out: a CLAHE copy instead (clip 2, 4×4 tiles) found 4 more of the 47
         but also 4 faces in the 1681 images without one (eye close-ups the mesh scored
         0.92–0.99): `python benchmarks/photo_faces.py --hard`, 3 → 7 with a face reported.
+        Nor as a third look after both (CLAHE clip 3, 4×4; 2026-12-04): it found 3 of the
+        4 side-lit proxy portraits still missed (CEW side light 378 → 381 of 382), but the
+        1681 images with a face went 3 → 10 (the new ones' scores 0.60–0.70, mesh 0.91–1.00,
+        against 0.68–0.77 and 0.96–0.98 on the three portraits: nothing tells them apart).
         """
         found = self._close_faces(image) or self._close_faces(brightened(image))
         return [replace(f, second_look=True) for f in found]
