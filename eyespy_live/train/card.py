@@ -357,6 +357,10 @@ def write_card(path: Path, report: dict) -> None:
         " strong reflections on glasses, heavy make-up, very dark or backlit faces, and faces"
         " turned > ~30° are weak spots; the crop is only as good as the detector's eye"
         " keypoints (they wander by ~0.1 inter-eye distance).",
+        "- Dark, grainy patches (a dim room) and motion-blurred ones (a fast nod or shake)"
+        " drift towards closed. Live, a patch under 40 grey is read at the usual exposure"
+        " after a slight blur (docs/live-blinks.md, \"A dim room\"); two blurred frames can"
+        " still make a false blink there.",
         "- Training data licences (CEW: research use; web close-ups: unclear) — the weights"
         " are a derivative; check before commercial use.",
         "",
