@@ -20,6 +20,7 @@ e.g. 000016F_UNN, so their "shut" frames are not used for figures).
 
     python -m eyespy_live.train.portraits [--data ../shared/data] [--cnn-alone] [--wrong]
     python -m eyespy_live.train.portraits --table   # the model card's photo-verdict table
+    python -m eyespy_live.train.portraits --alter mirrored   # the same photos, mirrored
 
 The same sets are in `train.conditions.photo_verdict_report`, which `python -m
 eyespy_live.train fusion --conditions` writes into the model card after a fusion fit;
@@ -251,6 +252,50 @@ def cew_portraits(data: Path) -> Iterator[Photo]:
             gain=float(rng.uniform(*SHADOW_GAIN)), gamma=float(rng.uniform(*SHADOW_GAMMA))), label
 
 
+def _turned(degrees: float):
+    def alter(image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        turn = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
+        return cv2.warpAffine(image, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    return alter
+
+
+def _scaled(factor: float):
+    method = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return lambda image: cv2.resize(image, None, fx=factor, fy=factor, interpolation=method)
+
+
+def _jpeg(quality: int):
+    def alter(image: np.ndarray) -> np.ndarray:
+        _, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return alter
+
+
+def _exposure(gain: float, noise: float = 0.0):
+    def alter(image: np.ndarray) -> np.ndarray:
+        out = image.astype(np.float32) * gain
+        if noise:
+            out += np.random.default_rng(int(image.sum()) % 2**31).normal(0, noise, image.shape)
+        return np.clip(out, 0, 255).astype(np.uint8)
+    return alter
+
+
+# The same photos altered in ways that should not change a verdict (`--alter`): how much of
+# the proxy figure is the photos themselves rather than the method.
+ALTERATIONS = {
+    "mirrored": lambda image: np.ascontiguousarray(image[:, ::-1]),
+    "turned +15": _turned(15.0),
+    "turned -15": _turned(-15.0),
+    "half size": _scaled(0.5),
+    "double size": _scaled(2.0),
+    "jpeg 30": _jpeg(30),
+    "dim": _exposure(0.4, 3.0),
+    "bright": _exposure(1.6),
+    "soft focus": lambda image: cv2.GaussianBlur(image, (0, 0), 1.5),
+}
+
+
 def portrait_sets(data: Path) -> dict[str, list[Photo]]:
     return {"ZJU held-out people as studio portraits (open, shut, winks; glasses; side light)":
             list(zju_portraits(data)),
@@ -268,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cnn-alone", action="store_true", help="without eyelid geometry")
     parser.add_argument("--wrong", action="store_true", help="list every photo not right")
     parser.add_argument("--save", type=Path, help="write the proxy photos here (PNG)")
+    parser.add_argument("--alter", choices=sorted(ALTERATIONS),
+                        help="judge the photos altered this way (mirrored, turned, …)")
     parser.add_argument("--table", action="store_true",
                         help="every photo set, CNN alone and with geometry: the card's table")
     args = parser.parse_args(argv)
@@ -277,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         print(format_photo_verdicts(photo_verdict_report(args.data, default_eye_model())))
         return 0
     for title, photos in portrait_sets(args.data).items():
+        if args.alter:
+            alter = ALTERATIONS[args.alter]
+            photos = [(name, alter(image), label) for name, image, label in photos]
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             for name, image, label in photos:
