@@ -100,3 +100,25 @@ def test_evaluate_scores_a_folder_of_webcam_videos_with_csv_labels_beside_them()
     # mahie_test_4_low_fps_ideal.csv: 12 hand-labelled closed runs.
     assert summary["videos"] == 1 and summary["labelled"] == 12
     assert summary["true_positives_tolerant"] >= 10
+
+
+def test_the_robustness_sweep_alters_every_frame_and_scores_as_evaluate_does():
+    """`train.live_robustness`: "as filmed" is `eyespy evaluate`'s own score; an alteration
+    reaches the pipeline (a clip darkened to near black loses its blinks)."""
+    import needs
+    import numpy as np
+
+    from eyespy_live.commands.evaluate import evaluate_one
+    from eyespy_live.config import Config
+    from eyespy_live.train.live_robustness import dimmed, sweep
+
+    folder = needs.shared_data("video", "zju")
+    conditions = {"as filmed": None, "near black": dimmed(0.04, 0.0)}
+    filmed, black = sweep(folder, conditions, only="000012M_FTN")
+    direct = evaluate_one(Config(), folder / "000012M_FTN.avi", folder / "000012M_FTN.tag", 2)
+    assert filmed["videos"] == 1 and filmed["labelled"] == direct["labelled"] == 3
+    assert filmed["true_positives"] == direct["true_positives"]
+    assert filmed["false_positives"] == direct["false_positives"]
+    assert black["true_positives"] < filmed["true_positives"]
+    frame = np.full((4, 4, 3), 200, np.uint8)
+    assert (dimmed(0.35, 4.0)(frame, 7) == dimmed(0.35, 4.0)(frame, 7)).all()

@@ -113,15 +113,16 @@ def frame_alter(alter: Alter | None) -> Callable[[Frame], Frame] | None:
     return lambda frame: dataclasses.replace(frame, image=alter(frame.image, frame.seq))
 
 
-def sweep(folder: Path, names: list[str], only: str = "", tolerance: int = 2) -> list[dict]:
+def sweep(folder: Path, conditions: dict[str, Alter | None], only: str = "",
+          tolerance: int = 2) -> list[dict]:
     """One summary (as `eyespy evaluate` prints it for a folder) per condition."""
     from eyespy_live.commands.evaluate import evaluate_one, folder_summary, labels_beside, videos_in
     from eyespy_live.config import Config
 
     config = Config()
     rows = []
-    for name in names:
-        alter = frame_alter(CONDITIONS[name])
+    for name, condition in conditions.items():
+        alter = frame_alter(condition)
         results = [evaluate_one(config, v, labels_beside(v), tolerance, alter)
                    for v in videos_in(folder, only)]
         rows.append({"condition": name, **folder_summary(results, tolerance)})
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown condition {unknown[0]!r}")
     print("| frames | F1 strict | F1 ±2 | found / false / missed (±2) |")
     print("|---|---|---|---|")
-    for row in sweep(args.data / "video" / "zju", names, args.only):
+    conditions = {name: CONDITIONS[name] for name in names}
+    for row in sweep(args.data / "video" / "zju", conditions, args.only):
         print(f"| {row['condition']} | {row['f1']:.3f} | {row['f1_tolerant']:.3f} | "
               f"{row['true_positives_tolerant']} / {row['false_positives_tolerant']} / "
               f"{row['false_negatives_tolerant']} |", flush=True)
