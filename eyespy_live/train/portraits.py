@@ -37,6 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from eyespy_live.train import alterations
 from eyespy_live.train.conditions import STUDIO_SIZE, cew_test_faces
 
 OPEN, SHUT, WINK = 0, 1, 2
@@ -252,47 +253,18 @@ def cew_portraits(data: Path) -> Iterator[Photo]:
             gain=float(rng.uniform(*SHADOW_GAIN)), gamma=float(rng.uniform(*SHADOW_GAMMA))), label
 
 
-def _turned(degrees: float):
-    def alter(image: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        turn = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
-        return cv2.warpAffine(image, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
-    return alter
-
-
-def _scaled(factor: float):
-    method = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    return lambda image: cv2.resize(image, None, fx=factor, fy=factor, interpolation=method)
-
-
-def _jpeg(quality: int):
-    def alter(image: np.ndarray) -> np.ndarray:
-        _, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        return cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return alter
-
-
-def _exposure(gain: float, noise: float = 0.0):
-    def alter(image: np.ndarray) -> np.ndarray:
-        out = image.astype(np.float32) * gain
-        if noise:
-            out += np.random.default_rng(int(image.sum()) % 2**31).normal(0, noise, image.shape)
-        return np.clip(out, 0, 255).astype(np.uint8)
-    return alter
-
-
 # The same photos altered in ways that should not change a verdict (`--alter`): how much of
 # the proxy figure is the photos themselves rather than the method.
 ALTERATIONS = {
-    "mirrored": lambda image: np.ascontiguousarray(image[:, ::-1]),
-    "turned +15": _turned(15.0),
-    "turned -15": _turned(-15.0),
-    "half size": _scaled(0.5),
-    "double size": _scaled(2.0),
-    "jpeg 30": _jpeg(30),
-    "dim": _exposure(0.4, 3.0),
-    "bright": _exposure(1.6),
-    "soft focus": lambda image: cv2.GaussianBlur(image, (0, 0), 1.5),
+    "mirrored": alterations.mirrored,
+    "turned +15": alterations.rolled(15.0),
+    "turned -15": alterations.rolled(-15.0),
+    "half size": alterations.scaled(0.5),
+    "double size": alterations.scaled(2.0),
+    "jpeg 30": alterations.recompressed(30),
+    "dim": alterations.dimmed(0.4, 3.0),
+    "bright": alterations.dimmed(1.6, 0.0),
+    "soft focus": alterations.soft_focus(1.5),
 }
 
 
@@ -325,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for title, photos in portrait_sets(args.data).items():
         if args.alter:
+            # A photo's noise is seeded by its own pixels: the same photo, the same noise.
             alter = ALTERATIONS[args.alter]
-            photos = [(name, alter(image), label) for name, image, label in photos]
+            photos = [(name, alter(image, int(image.sum()) % 2**31), label)
+                      for name, image, label in photos]
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             for name, image, label in photos:
