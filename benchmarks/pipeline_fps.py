@@ -25,13 +25,15 @@ from eyespy_live.vision.eyecrop import eye_patches, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import create_detector
 
-# (label, detector, detect_every, eyelid geometry: "cascade" (default), "off" or "always")
+# (label, detector, detect_every, eyelid geometry: "cascade" (default), "off" or "always";
+# "no smear": the cascade without the motion-smear check, to show what that check costs)
 ROWS = [
     ("haar, every frame (baseline)", "haar", 1, "cascade"),
     ("blazeface, every frame", "blazeface", 1, "cascade"),
     ("blazeface, detect every 3rd", "blazeface", 3, "cascade"),
     ("  same, CNN only (no geometry)", "blazeface", 3, "off"),
     ("  same, geometry on every face", "blazeface", 3, "always"),
+    ("  same, no motion-smear check", "blazeface", 3, "no smear"),
     ("blazeface, detect every 6th", "blazeface", 6, "cascade"),
 ]
 
@@ -78,6 +80,8 @@ def fps_of(
     run = LiveRun(cfg, emit)
     if geometry == "always":  # no cascade: the landmark stage on every face, every frame
         run.analyzer.model.clear_open = -1.0
+    if geometry == "no smear":
+        run.analyzer.smear = None
     run.process(Frame(frames[0], 0.0, "bench", 0))  # warm-up
     start = time.perf_counter()
     for i, image in enumerate(frames):

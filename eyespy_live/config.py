@@ -66,6 +66,11 @@ class VisionConfig:
         "eyelid geometry (face mesh + iris landmarks) as a second opinion on faces the eye "
         "model does not call clearly open; false: the eye model alone",
     )
+    smear_check: bool = _opt(
+        True,
+        "live frames in which a fast head movement smears the face are can't tell (a smeared "
+        "open eye reads shut); false: read every frame",
+    )
     threads: int = _opt(1, "interpreter threads", low=1, high=8)
 
 

@@ -104,3 +104,29 @@ def test_a_face_in_a_dim_room_still_has_its_blinks_found():
     result = evaluate_one(Config(), video, video.with_suffix(".tag"), TOLERANCE, dim)
     assert result["labelled"] == 3
     assert (result["true_positives_tolerant"], result["false_positives_tolerant"]) == (3, 0)
+
+
+def test_a_nodding_head_that_smears_two_frames_gives_no_false_blink():
+    """Two frames in every fifteen smeared by a fast nod (9 px up and down): the CNN reads a
+    smeared open eye as shut, so each burst could pass for a two-frame blink. Smeared frames
+    are can't tell instead: no false blink, and every blink found without the check (all but
+    the one whose closing frames a burst smears) is still found."""
+    from eyespy_live.commands.evaluate import evaluate_one
+    from eyespy_live.config import load
+    from eyespy_live.train.alterations import motion_blurred
+
+    video = needs.shared_data("video", "zju", "000009M_FBN.avi")
+    smear = motion_blurred(9, every=15, burst=2)
+
+    def nodding(frame):
+        return replace(frame, image=smear(frame.image, frame.seq))
+
+    labels = video.with_suffix(".tag")
+    as_filmed = evaluate_one(Config(), video, labels, TOLERANCE)
+    smeared = evaluate_one(Config(), video, labels, TOLERANCE, nodding)
+    unchecked = evaluate_one(load(None, {"vision.smear_check": False}), video, labels, TOLERANCE,
+                             nodding)
+    assert (as_filmed["true_positives_tolerant"], as_filmed["false_positives_tolerant"]) == (4, 0)
+    assert unchecked["false_positives_tolerant"] >= 1  # what the check is there for
+    assert smeared["false_positives_tolerant"] == 0
+    assert smeared["true_positives_tolerant"] >= unchecked["true_positives_tolerant"] >= 3

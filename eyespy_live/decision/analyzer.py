@@ -13,12 +13,13 @@ import numpy as np
 
 from eyespy_live.decision.blink import BlinkSettings, combined_closed
 from eyespy_live.decision.facestate import DEFAULT_LIMITS, face_state, laughing_squint
-from eyespy_live.decision.judge import EyeJudge, EyeJudgement
+from eyespy_live.decision.judge import CLEAR_OPEN, EyeJudge, EyeJudgement
 from eyespy_live.events import FaceReport
 from eyespy_live.vision.eyecrop import standard_channels, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
 from eyespy_live.vision.landmarks import FaceGeometry
+from eyespy_live.vision.smear import SmearWatch, gradient_energy
 from eyespy_live.vision.tracker import FaceTracker
 
 
@@ -84,6 +85,7 @@ def read_eyes(
     return judgement.p_closed, judgement.reason
 
 
+REASON_SMEARED = "motion smear"
 FOLLOW_MAX_FACES = 2
 # A live face gets a mesh-only look at its head pose after this many frames without any
 # (open frames skip the geometry stage; ~1 ms; 4 a second at 30 fps), so the blink machine knows
@@ -100,6 +102,7 @@ class LiveAnalyzer:
     tracker: FaceTracker = field(default_factory=FaceTracker)
     _frames_seen: int = 0
     _since_pose: dict[int, int] = field(default_factory=dict)  # per track: frames since a pose
+    smear: SmearWatch | None = field(default_factory=SmearWatch)
 
     def analyze(self, image: np.ndarray) -> tuple[list[FaceReading], list[int]]:
         """Readings for the faces in this frame, and the ids of faces that just left."""
@@ -108,10 +111,11 @@ class LiveAnalyzer:
         following = [t for t in self.tracker.tracks.values() if t.missed == 0]
         # Following costs one short-range pass per face; beyond a few faces one full
         # detection of the frame is cheaper and just as fresh.
-        if (
+        detected = (
             self._frames_seen % max(1, self.detect_every) == 0
             or len(following) > FOLLOW_MAX_FACES
-        ):
+        )
+        if detected:
             faces = [f for f in self.detector.detect(image) if f.score >= self.min_face_score]
             tracks, ended = self.tracker.update(faces)
             lost: set[int] = set()
@@ -125,11 +129,19 @@ class LiveAnalyzer:
             if track.id in lost:  # not found near its last place: never read a stale crop
                 readings.append(FaceReading(track.id, track.face, None, "face lost"))
                 continue
+            smeared = self.smear is not None and self.smear.smeared(
+                track.id, gradient_energy(gray, track.face), detected)
             j = judge_eyes(gray, track.face, self.model)
+            if smeared and not (j.p_closed is not None and max(j.p_closed) < CLEAR_OPEN):
+                # A smeared eye reads shut; one that still reads clearly open is open.
+                readings.append(FaceReading(track.id, track.face, None, REASON_SMEARED))
+                continue
             readings.append(FaceReading(track.id, track.face, j.p_closed, j.reason, j.geometry,
                                         self._pitch(gray, track.id, track.face, j)))
         for track_id in ended:
             self._since_pose.pop(track_id, None)
+            if self.smear is not None:
+                self.smear.forget(track_id)
         return readings, ended
 
     def _pitch(self, gray: np.ndarray, track_id: int, face: Face, j: EyeJudgement

@@ -25,6 +25,7 @@ from eyespy_live.decision.configured import blink_settings, build_detector, buil
 from eyespy_live.decision.shot import analyze_loaded_photo, analyze_photo
 from eyespy_live.photos.load import valid_image
 from eyespy_live.sources.base import Frame, FrameSource
+from eyespy_live.vision.smear import SmearWatch
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class LiveRun:
                 model,
                 detect_every=config.vision.detect_every,
                 min_face_score=config.vision.min_face_score,
+                smear=SmearWatch() if config.vision.smear_check else None,
             )
         self.analyzer = analyzer
         self.settings = blink_settings(config)
