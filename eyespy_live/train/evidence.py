@@ -20,7 +20,7 @@ import numpy as np
 
 from eyespy_live.train.data import _images, cew_group
 from eyespy_live.train.splits import assign_splits
-from eyespy_live.vision.eyecrop import eye_patches, to_gray
+from eyespy_live.vision.eyecrop import REASON_TOO_SMALL, eye_patches, to_gray
 from eyespy_live.vision.faces import Face
 from eyespy_live.vision.fusion import EXTRA_FIELDS, RAW_FIELDS, measure_eyes
 
@@ -203,7 +203,7 @@ def build_table(faces: Iterator[LabelledFace], source: str, model, landmarker) -
             continue
         gray = to_gray(image)
         cut = eye_patches(gray, face)
-        if cut.unreadable in ("face too small", "eye outside the frame"):
+        if cut.unreadable in (REASON_TOO_SMALL, "eye outside the frame"):
             continue
         evidence = measure_eyes(gray, face, model, landmarker, views=True)
         for side, ev in enumerate(evidence):

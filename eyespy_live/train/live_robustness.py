@@ -24,6 +24,7 @@ from eyespy_live.train.alterations import (
     low_resolution,
     mirrored,
     motion_blurred,
+    recompressed,
     rolled,
     shaken,
     side_lit,
@@ -45,6 +46,8 @@ CONDITIONS: dict[str, Alter | None] = {
     "motion blur 9 across in bursts": motion_blurred(9, 15, 2, across=True),
     "mirrored": mirrored,
     "side light": side_lit,
+    "jpeg 70": recompressed(70),  # a camera's live view comes as JPEG frames
+    "jpeg 30": recompressed(30),
 }
 
 
