@@ -47,7 +47,7 @@ def test_sharp_frames_of_a_face_are_not_smeared_blinks_included(demo):
 
 
 @pytest.mark.parametrize("across", [False, True])
-def test_a_smeared_frame_of_the_same_face_is(demo, across):
+def test_a_smeared_copy_of_a_frame_is_smeared_and_the_next_sharp_frame_is_not(demo, across):
     frames, faces = demo
     watch, _ = watched(demo, 12)
     face = faces[12][0]
@@ -87,3 +87,29 @@ def test_a_face_too_small_or_outside_the_frame_gives_no_energy(demo):
     face = faces[0][0]
     assert gradient_energy(frames[0], replace(face, box=(-500, -500, 40, 40))) is None
     assert gradient_energy(frames[0], replace(face, box=(0, 0, 10, 10))) is None
+
+
+def test_the_live_analyzer_reads_a_smeared_shut_looking_face_as_cant_tell(demo):
+    """Through the live analyzer: a smeared frame whose eyes read shut is "can't tell"
+    (`motion smear`); the same frame sharp is read as usual."""
+    from eyespy_live.decision.analyzer import REASON_SMEARED, LiveAnalyzer
+    from eyespy_live.decision.judge import EyeJudge
+    from eyespy_live.vision.eyestate import EyeStateModel
+
+    frames, _ = demo
+    bgr = [cv2.cvtColor(g, cv2.COLOR_GRAY2BGR) for g in frames]
+    detector = create_detector("blazeface")
+
+    def last_reading(analyzer, images):
+        for image in images:
+            readings, _ = analyzer.analyze(image)
+        return readings[0]
+
+    model = EyeJudge.default(EyeStateModel())
+    sharp = last_reading(LiveAnalyzer(detector, model, detect_every=1), bgr[:16])
+    assert sharp.p_closed is not None and min(sharp.p_closed) > 0.5  # the demo's first blink
+    smeared = cv2.cvtColor(smeared_copy(frames[15]), cv2.COLOR_GRAY2BGR)
+    reading = last_reading(LiveAnalyzer(detector, model, detect_every=1), bgr[:15] + [smeared])
+    assert (reading.p_closed, reading.reason) == (None, REASON_SMEARED)
+    unchecked = LiveAnalyzer(detector, model, detect_every=1, smear=None)
+    assert last_reading(unchecked, bgr[:15] + [smeared]).p_closed is not None
