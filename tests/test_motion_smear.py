@@ -13,7 +13,13 @@ from eyespy_live.resources import demo_video
 from eyespy_live.sources.video import VideoSource
 from eyespy_live.vision.eyecrop import to_gray
 from eyespy_live.vision.faces import create_detector
-from eyespy_live.vision.smear import MAX_SMEARED_RUN, MIN_HISTORY, SmearWatch, gradient_energy
+from eyespy_live.vision.smear import (
+    MAX_SMEARED_RUN,
+    MIN_HISTORY,
+    REASON_SMEARED,
+    SmearWatch,
+    gradient_energy,
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +98,7 @@ def test_a_face_too_small_or_outside_the_frame_gives_no_energy(demo):
 def test_the_live_analyzer_reads_a_smeared_shut_looking_face_as_cant_tell(demo):
     """Through the live analyzer: a smeared frame whose eyes read shut is "can't tell"
     (`motion smear`); the same frame sharp is read as usual."""
-    from eyespy_live.decision.analyzer import REASON_SMEARED, LiveAnalyzer
+    from eyespy_live.decision.analyzer import LiveAnalyzer
     from eyespy_live.decision.judge import EyeJudge
     from eyespy_live.vision.eyestate import EyeStateModel
 

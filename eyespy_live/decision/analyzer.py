@@ -19,7 +19,7 @@ from eyespy_live.vision.eyecrop import standard_channels, to_gray
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face, FaceDetector
 from eyespy_live.vision.landmarks import FaceGeometry
-from eyespy_live.vision.smear import SmearWatch, gradient_energy
+from eyespy_live.vision.smear import REASON_SMEARED, SmearWatch, gradient_energy
 from eyespy_live.vision.tracker import FaceTracker
 
 
@@ -85,7 +85,6 @@ def read_eyes(
     return judgement.p_closed, judgement.reason
 
 
-REASON_SMEARED = "motion smear"
 FOLLOW_MAX_FACES = 2
 # A live face gets a mesh-only look at its head pose after this many frames without any
 # (open frames skip the geometry stage; ~1 ms; 4 a second at 30 fps), so the blink machine knows

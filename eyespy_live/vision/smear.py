@@ -18,6 +18,7 @@ import numpy as np
 
 from eyespy_live.vision.faces import Face
 
+REASON_SMEARED = "motion smear"  # the can't-tell reason of a smeared frame's eyes
 SIDE_PX = 128  # the face is compared at this size, so its distance from the camera does not matter
 HISTORY = 30  # frames of each face's own energies kept for its baseline (1 s at 30 fps)
 MIN_HISTORY = 8  # frames needed before a face is judged at all
