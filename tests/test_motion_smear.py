@@ -11,6 +11,7 @@ import pytest
 
 from eyespy_live.resources import demo_video
 from eyespy_live.sources.video import VideoSource
+from eyespy_live.train.alterations import motion_blurred
 from eyespy_live.vision.eyecrop import to_gray
 from eyespy_live.vision.faces import create_detector
 from eyespy_live.vision.smear import (
@@ -32,8 +33,8 @@ def demo():
 
 
 def smeared_copy(gray: np.ndarray, across: bool = False) -> np.ndarray:
-    kernel = np.full((1, 7) if across else (7, 1), 1.0 / 7, np.float32)
-    return cv2.filter2D(gray, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+    """The frame smeared 7 px up and down (a nod) or across (a shake of the head)."""
+    return motion_blurred(7, across=across)(gray, 0)
 
 
 def watched(demo, count: int) -> tuple[SmearWatch, list[bool]]:
