@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import random
 import socket
+
+# Below Linux's ephemeral range (32768-60999): an outgoing connection elsewhere in the run
+# cannot take the port, or the one above it, between the test choosing it and binding it.
+PORTS = range(20000, 32000, 2)
+_handed_out: set[int] = set()
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_tcp_endpoint() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    """A free port whose neighbour is free too: a publisher's command socket binds at port + 1
+    (bus/commands.py), and a taken neighbour would silently cost the test its shutter."""
+    for _ in range(500):
+        port = random.choice(PORTS)
+        if port in _handed_out or not (_bindable(port) and _bindable(port + 1)):
+            continue
+        _handed_out.add(port)
+        return f"tcp://127.0.0.1:{port}"
+    raise RuntimeError(f"no two free neighbouring ports in {PORTS.start}-{PORTS.stop}")
 
 
 def rebind(endpoint: str, timeout_s: float = 20.0):

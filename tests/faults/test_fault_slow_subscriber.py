@@ -8,11 +8,11 @@ slowdown; a publisher that blocked would stall the loop outright (and the test t
 
 from __future__ import annotations
 
-import socket
 import time
 
 import cv2
 import pytest
+from endpoints import free_tcp_endpoint
 from fault_sources import ListSource
 
 from eyespy_live.bus.pubsub import Publisher
@@ -28,12 +28,6 @@ def frames(shared_data):
     frames = [capture.read()[1] for _ in range(60)]
     capture.release()
     return frames
-
-
-def free_tcp_endpoint() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
 
 
 def loop_fps(publisher: Publisher, frames: list) -> float:
