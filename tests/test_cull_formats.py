@@ -180,3 +180,31 @@ def test_a_preview_no_ifd_names_is_still_found_past_the_thumbnail(closed_face):
     found = embedded_previews(data)
     assert (found[0].jpeg.width, found[0].jpeg.height) == (1440, 960)
     assert found[0].orientation == 1
+
+
+HEIC = Path(__file__).parent / "fixtures" / "gradient.heic"  # a real HEIF (libheif, 570 B)
+
+
+def test_a_heif_photo_is_listed_as_unreadable_with_what_to_do(closed_face, tmp_path):
+    session = tmp_path / "s"
+    session.mkdir()
+    (session / "IMG_0001.HIF").write_bytes(HEIC.read_bytes())  # a Canon body set to HEIF
+    (session / "IMG_0002.HEIC").write_bytes(HEIC.read_bytes())  # a phone
+    (session / "IMG_0003").write_bytes(HEIC.read_bytes())  # no suffix: known by its bytes
+    (session / "IMG_0004.JPG").write_bytes(HEIC.read_bytes())  # misnamed
+    (session / "IMG_0005.JPG").write_bytes(jpeg_bytes(closed_face))
+    before = snapshot(session)
+    summary = run_cull(CullOptions(session=session, jobs=1), load(None))
+    by_path = {r["path"]: r for r in summary.records}
+    assert by_path["IMG_0005.JPG"]["verdict"] == "closed"
+    for name in ("IMG_0001.HIF", "IMG_0002.HEIC", "IMG_0003", "IMG_0004.JPG"):
+        assert by_path[name]["verdict"] == "unreadable"
+        assert "HEIF" in by_path[name]["reason"] and "JPEG" in by_path[name]["reason"]
+    assert snapshot(session) == before  # nothing of the photographer's touched
+
+
+def test_a_heif_photo_is_refused_before_any_decoder_sees_it(tmp_path):
+    path = tmp_path / "IMG_0001.heif"
+    path.write_bytes(HEIC.read_bytes())
+    with pytest.raises(UnreadablePhoto, match="HEIF"):
+        open_photo(path)

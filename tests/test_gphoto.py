@@ -346,6 +346,11 @@ def test_a_raw_and_jpeg_pair_is_judged_once_by_its_jpeg():
     assert pair_shots(names) == ["DSC_0001.JPG", "DSC_0002.NEF"]
 
 
+def test_raw_plus_heif_is_judged_by_its_raw_and_a_lone_heif_is_kept_to_be_reported():
+    names = ["IMG_0001.CR3", "IMG_0001.HIF", "IMG_0002.HIF", "IMG_0003.JPG", "IMG_0003.HEIC"]
+    assert pair_shots(names) == ["IMG_0001.CR3", "IMG_0002.HIF", "IMG_0003.JPG"]
+
+
 def test_saving_never_replaces_a_file(tmp_path):
     (tmp_path / "IMG_1.JPG").write_bytes(b"first")
     path = save_copy(tmp_path, "IMG_1.JPG", b"second")

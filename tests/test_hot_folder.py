@@ -203,3 +203,27 @@ def test_a_raw_plus_jpeg_pair_is_one_shot(tmp_path, photos):
         assert watcher.names_within(1.5) == []  # no second alert for IMG_0001
     finally:
         watcher.stop()
+
+
+def test_a_heif_photo_is_reported_at_once_and_raw_plus_heif_is_judged_by_its_raw(
+    tmp_path, photos
+):
+    from cull_helpers import lossless_sensor_stream, tiff_raw
+
+    heic = (Path(__file__).parent / "fixtures" / "gradient.heic").read_bytes()
+    watcher = Watcher(tmp_path, settle_s=0.2, max_wait_s=30.0)
+    try:
+        (tmp_path / "IMG_0001.HIF").write_bytes(heic)  # a camera set to HEIF only
+        raw = tiff_raw(photos["closed"], b"", 1, lossless_sensor_stream())
+        (tmp_path / "IMG_0002.CR3").write_bytes(raw)  # RAW+HEIF: one press of the shutter
+        (tmp_path / "IMG_0002.HIF").write_bytes(heic)
+        assert watcher.next().name == "IMG_0002.CR3"
+        deadline = time.monotonic() + 10  # well before max_wait_s: no waiting it out
+        while not watcher.source.rejected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [name for name, _ in watcher.source.rejected] == ["IMG_0001.HIF"]
+        assert "cannot decode" in watcher.source.rejected[0][1]
+        assert watcher.names_within(1.0) == []
+        assert len(watcher.source.rejected) == 1  # said once; the pair's HEIF not at all
+    finally:
+        watcher.stop()

@@ -32,7 +32,12 @@ JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 OTHER_IMAGE_SUFFIXES = frozenset(
     {".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".pgm", ".ppm", ".pnm"}
 )
-PHOTO_SUFFIXES = JPEG_SUFFIXES | RAW_SUFFIXES | OTHER_IMAGE_SUFFIXES
+# Photos this program cannot decode (OpenCV has no HEIF or AVIF reader), still photos:
+# a Canon or Sony body set to HEIF writes .HIF/.HEIF, a phone .HEIC. They are listed so that
+# every path says so for each file (cull's report, the hot folder's and the camera's
+# warnings) instead of passing over them without a word.
+UNDECODABLE_SUFFIXES = frozenset({".heic", ".heif", ".hif", ".avif"})
+PHOTO_SUFFIXES = JPEG_SUFFIXES | RAW_SUFFIXES | OTHER_IMAGE_SUFFIXES | UNDECODABLE_SUFFIXES
 
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4}
 _REDUCED[8] = cv2.IMREAD_REDUCED_COLOR_8
@@ -45,6 +50,21 @@ MAX_PHOTO_BYTES = 1024 * 1024 * 1024
 
 class PhotoError(ValueError):
     """A file that is not a readable photo; the message says why, for a person."""
+
+
+# The ISO base media file's brands (bytes 8–12 after "ftyp") of HEIF and AVIF stills.
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+)
+UNDECODABLE_REASON = (
+    "a HEIF/AVIF photo, which this program cannot decode: set the camera to JPEG, or RAW "
+    "(with RAW+HEIF the RAW is judged), or convert the file to JPEG"
+)
+
+
+def is_heif(head: bytes) -> bool:
+    """The first bytes are a HEIF or AVIF file's (an ISO box "ftyp" with a still brand)."""
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
 
 
 UnreadablePhoto = PhotoError  # the name cull's code uses
@@ -153,6 +173,8 @@ def open_bytes(data: bytes, name: str) -> EncodedPhoto:
     suffix = Path(name).suffix.lower()
     if suffix in RAW_SUFFIXES:
         return _raw_preview(data)
+    if suffix in UNDECODABLE_SUFFIXES or is_heif(data[:16]):
+        raise PhotoError(UNDECODABLE_REASON)
     problem = oversized(data)  # a decompression bomb: seconds and gigabytes to decode
     if problem:
         raise PhotoError(problem)
@@ -251,6 +273,7 @@ def has_image_signature(head: bytes) -> bool:
         or (head[:2] == b"BM" and len(head) >= 18
             and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES)
         or _NETPBM_HEADER.match(head) is not None
+        or is_heif(head)
     )
 
 

@@ -25,6 +25,8 @@ from eyespy_live.photos.decode import (  # noqa: F401 (re-exported: the one plac
     JPEG_SUFFIXES,
     OTHER_IMAGE_SUFFIXES,
     PHOTO_SUFFIXES,
+    UNDECODABLE_REASON,
+    UNDECODABLE_SUFFIXES,
     EncodedPhoto,
     PhotoError,
     open_bytes,

@@ -45,6 +45,8 @@ from eyespy_live.photos.imagesize import oversized
 from eyespy_live.photos.load import (
     JPEG_SUFFIXES,
     RAW_SUFFIXES,
+    UNDECODABLE_REASON,
+    UNDECODABLE_SUFFIXES,
     PhotoError,
     decode_photo,
     looks_complete,
@@ -190,6 +192,16 @@ class FolderSource(FrameSource):
         if self._pair_already_judged(name):  # before reading it: nothing to decode twice
             tracker.done(name, before)
             return None
+        if path.suffix.lower() in UNDECODABLE_SUFFIXES:  # never decodable: said at once
+            sibling = _same_shot_decodable(path)
+            if sibling is not None:
+                tracker.done(name, before)
+                log.info("%s: a HEIF beside %s, the same shot, which is judged; skipped",
+                         printable(name), printable(sibling))
+            else:
+                tracker.reject(name, before.st_size, before.st_mtime_ns)
+                self._reject(name, UNDECODABLE_REASON)
+            return None
         if before.st_size > MAX_PHOTO_BYTES:  # never read: seconds and gigabytes for nothing
             tracker.reject(name, before.st_size, before.st_mtime_ns)
             size = describe_size(before.st_size)
@@ -251,6 +263,24 @@ class FolderSource(FrameSource):
 
     def close(self) -> None:
         self._stop.set()
+
+
+def _same_shot_decodable(path: Path) -> str | None:
+    """The RAW or JPEG of the same shot beside a HEIF (a camera set to RAW+HEIF), if any:
+    looked for on disk, so it counts even while it is still being written."""
+    stem = path.stem.lower()
+    try:
+        with os.scandir(path.parent) as entries:
+            for entry in entries:
+                other = Path(entry.name)
+                if other.stem.lower() == stem and other.suffix.lower() in _DECODABLE_PAIRS:
+                    return entry.name
+    except OSError:
+        pass
+    return None
+
+
+_DECODABLE_PAIRS = RAW_SUFFIXES | JPEG_SUFFIXES
 
 
 def _stem(name: str) -> str:

@@ -29,6 +29,7 @@ from eyespy_live.files import write_atomic
 from eyespy_live.photos.load import (
     JPEG_SUFFIXES,
     RAW_SUFFIXES,
+    UNDECODABLE_SUFFIXES,
     PhotoError,
     decode_photo,
     valid_image,
@@ -45,13 +46,20 @@ from eyespy_live.sources.camera import (
 log = logging.getLogger(__name__)
 
 def pair_shots(names: list[str]) -> list[str]:
-    """The files to judge among new files: a RAW+JPEG pair of one shot is judged once (JPEG)."""
-    jpeg_stems = {Path(n).stem.lower() for n in names if Path(n).suffix.lower() in JPEG_SUFFIXES}
+    """The files to judge among new files: a RAW+JPEG pair of one shot is judged once (JPEG),
+    RAW+HEIF by its RAW. A HEIF alone is kept, so that its decode says why it has no verdict."""
+    def stems(suffixes: frozenset[str]) -> set[str]:
+        return {Path(n).stem.lower() for n in names if Path(n).suffix.lower() in suffixes}
+
+    jpeg_stems = stems(JPEG_SUFFIXES)
+    decodable_stems = jpeg_stems | stems(RAW_SUFFIXES)
     keep = []
     for name in names:
-        suffix = Path(name).suffix.lower()
-        if suffix in JPEG_SUFFIXES or (
-            suffix in RAW_SUFFIXES and Path(name).stem.lower() not in jpeg_stems
+        suffix, stem = Path(name).suffix.lower(), Path(name).stem.lower()
+        if (
+            suffix in JPEG_SUFFIXES
+            or (suffix in RAW_SUFFIXES and stem not in jpeg_stems)
+            or (suffix in UNDECODABLE_SUFFIXES and stem not in decodable_stems)
         ):
             keep.append(name)
     return keep
