@@ -208,3 +208,17 @@ def test_a_heif_photo_is_refused_before_any_decoder_sees_it(tmp_path):
     path.write_bytes(HEIC.read_bytes())
     with pytest.raises(UnreadablePhoto, match="HEIF"):
         open_photo(path)
+
+
+def test_16_bit_files_are_judged_and_a_float_tiff_is_named_for_what_it_is(closed_face, tmp_path):
+    session = tmp_path / "s"
+    session.mkdir()
+    wide = closed_face.astype(np.uint16) * 257  # a raw converter's 16-bit export
+    cv2.imwrite(str(session / "export16.tif"), wide)
+    cv2.imwrite(str(session / "export16.png"), wide)
+    cv2.imwrite(str(session / "hdr_merge.tif"), closed_face.astype(np.float32) / 255.0)
+    summary = run_cull(CullOptions(session=session, jobs=1), load(None))
+    by_path = {r["path"]: r for r in summary.records}
+    assert by_path["export16.tif"]["verdict"] == by_path["export16.png"]["verdict"] == "closed"
+    assert by_path["hdr_merge.tif"]["verdict"] == "unreadable"
+    assert "32-bit floating-point" in by_path["hdr_merge.tif"]["reason"]

@@ -138,9 +138,7 @@ class EncodedPhoto:
         if self._decoded is None:
             image = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_COLOR)
             if not valid_image(image):
-                raise PhotoError(
-                    _why_not_valid(image, 1, "not an image this program can decode")
-                )
+                raise PhotoError(_why_not_valid(image, 1, self._why_undecodable()))
             self._decoded = image
             self.height, self.width = image.shape[:2]
         if factor == 1:
@@ -148,6 +146,19 @@ class EncodedPhoto:
         h, w = self._decoded.shape[:2]
         size = (max(1, -(-w // factor)), max(1, -(-h // factor)))
         return cv2.resize(self._decoded, size, interpolation=cv2.INTER_AREA)
+
+
+    def _why_undecodable(self) -> str:
+        """A floating-point image (an HDR merge's 32-bit TIFF) decodes, but not to 8 bits:
+        whether its values are linear light or display values is not in the file, so
+        rather than guess an exposure it is named for what it is."""
+        raw = cv2.imdecode(np.frombuffer(self.data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
+            return (
+                f"a {raw.dtype.itemsize * 8}-bit floating-point image (an HDR merge?), "
+                "which this program does not judge: export it as an 8- or 16-bit TIFF or a JPEG"
+            )
+        return "not an image this program can decode"
 
 
 def open_photo(path: Path) -> EncodedPhoto:
