@@ -52,6 +52,9 @@ class PhotoError(ValueError):
     """A file that is not a readable photo; the message says why, for a person."""
 
 
+UnreadablePhoto = PhotoError  # the name cull's code uses
+
+
 # The ISO base media file's brands (bytes 8–12 after "ftyp") of HEIF and AVIF stills.
 _HEIF_BRANDS = frozenset(
     {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
@@ -65,9 +68,6 @@ UNDECODABLE_REASON = (
 def is_heif(head: bytes) -> bool:
     """The first bytes are a HEIF or AVIF file's (an ISO box "ftyp" with a still brand)."""
     return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
-
-
-UnreadablePhoto = PhotoError  # the name cull's code uses
 
 
 def valid_image(image: object) -> bool:
@@ -146,7 +146,6 @@ class EncodedPhoto:
         h, w = self._decoded.shape[:2]
         size = (max(1, -(-w // factor)), max(1, -(-h // factor)))
         return cv2.resize(self._decoded, size, interpolation=cv2.INTER_AREA)
-
 
     def _why_undecodable(self) -> str:
         """A floating-point image (an HDR merge's 32-bit TIFF) decodes, but not to 8 bits:

@@ -265,6 +265,9 @@ class FolderSource(FrameSource):
         self._stop.set()
 
 
+_DECODABLE_PAIRS = RAW_SUFFIXES | JPEG_SUFFIXES
+
+
 def _same_shot_decodable(path: Path) -> str | None:
     """The RAW or JPEG of the same shot beside a HEIF (a camera set to RAW+HEIF), if any:
     looked for on disk, so it counts even while it is still being written."""
@@ -278,9 +281,6 @@ def _same_shot_decodable(path: Path) -> str | None:
     except OSError:
         pass
     return None
-
-
-_DECODABLE_PAIRS = RAW_SUFFIXES | JPEG_SUFFIXES
 
 
 def _stem(name: str) -> str:
