@@ -17,7 +17,7 @@ import pytest
 
 from eyespy_live.decision.blink import BlinkSettings
 from eyespy_live.decision.facestate import REASON_HALF_MEASURED, FaceState, face_state
-from eyespy_live.decision.judge import EyeJudge, default_fusion_path
+from eyespy_live.decision.judge import LIDS_WIDE_OPEN, EyeJudge, default_fusion_path
 from eyespy_live.decision.shot import analyze_photo, analyze_photo_file
 from eyespy_live.train.conditions import wink_pictures
 from eyespy_live.vision.eyecrop import to_gray
@@ -302,6 +302,32 @@ def test_an_eye_the_iris_model_loses_is_not_read_the_other_eye_decides(
         face = max(detector.detect_photo(picture), key=lambda f: f.box[2])
         geometry = judge.landmarker.measure(to_gray(picture), face)
         assert min(e.contour_fit for e in geometry.eyes) > 0.7
+
+
+def test_a_far_eye_read_shut_with_lids_wide_open_is_open_in_a_still(
+        shared_data, detector, judge):
+    """talking_two_faces.mp4, frame 60, as a still photo: the woman glancing sideways, her
+    head turned about 30 degrees. The CNN reads her far eye shut, though its lids are as far
+    apart as open eyes' are (0.88 of the iris); her near eye reads open, its lids wider
+    still. No wink looks like that: she is open, not "can't tell"."""
+    capture = cv2.VideoCapture(
+        str(shared_data / "video" / "unlabelled" / "talking_two_faces.mp4"))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 60)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    woman = max(detector.detect_photo(frame), key=lambda f: f.box[0])
+    reading = judge.read(to_gray(frame), woman, thorough=True)
+    assert reading.cnn is not None and reading.geometry is not None
+    far = 0 if reading.cnn[0] >= reading.cnn[1] else 1
+    near_lids = reading.geometry.eyes[1 - far].openness
+    assert reading.cnn[1 - far] < 0.5 <= reading.cnn[far], reading
+    # The far eye's lids are narrower than the near eye's, but wide open all the same.
+    assert LIDS_WIDE_OPEN <= reading.geometry.eyes[far].openness < near_lids
+    assert reading.p_closed is not None and max(reading.p_closed) < 0.5, reading
+    verdict = analyze_photo(frame, detector, judge, BlinkSettings())
+    face = max(verdict.faces, key=lambda f: f.box[0])
+    assert face.state == FaceState.OPEN, face
 
 
 def test_the_fusion_model_loads_and_is_deterministic():

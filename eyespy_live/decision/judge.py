@@ -90,7 +90,8 @@ GLARE_CLEAR_OPEN = 0.02
 # A live eye whose lid gap is at least this (over the iris diameter) is open, whatever its
 # patch reads: 0.2-0.4 % of closed eyes measure so wide (CEW portraits: 3 of 1,288 training
 # eyes, 2 of 552 validation eyes), about a fifth of open ones (304 of 1,372; 124 of 698).
-# Live only: a still photo keeps every reading and its "can't tell" (`face_state`).
+# Live, such an eye reads open. A still photo keeps its readings, except that an eye reading
+# shut with its lids this wide, its partner reading open, is a misread (`_read`).
 LIDS_WIDE_OPEN = 0.8
 # … and reads what an open eye usually reads (`BlinkSettings.open_level`).
 LIDS_OPEN_READING = 0.02
@@ -270,12 +271,16 @@ class EyeJudge:
                       for v, e in zip(p, geometry.eyes, strict=True))  # type: ignore[assignment]
         if self._one_eye_misread(p, geometry):
             misread = 0 if p[0] >= p[1] else 1
-            eyes = geometry.eyes
-            if not thorough or eyes[misread].openness < eyes[1 - misread].openness:
+            shut, other = geometry.eyes[misread], geometry.eyes[1 - misread]
+            # A still photo whose "shut" eye has its lids as far apart as its partner's, or
+            # as open eyes' ever are (live frames read such an eye open, above): no wink
+            # looks like that (the shut lid is the narrower), so the reading is overruled and
+            # the face judged by the open eye. The far eye of a face glancing sideways is
+            # misread this way. (Its partner's lids being that wide is not enough: a pasted
+            # wink in a dim, noisy photo has its shut lids measured 0.66-0.67 apart.)
+            overruled = shut.openness >= min(other.openness, LIDS_WIDE_OPEN)
+            if not thorough or not overruled:
                 return EyeJudgement(None, REASON_DISAGREE, geometry, cnn)
-            # A still photo whose "shut" eye has lids wide open and at least as open as the
-            # eye that reads open: no wink looks like that (the shut lid is the narrower),
-            # so the reading is overruled and the face judged by the open eye.
             p = (p[1 - misread], p[1 - misread])
         return EyeJudgement(p, None, geometry, cnn)
 
