@@ -73,10 +73,10 @@ def test_real_closed_eyes_are_fed_as_they_read(shared_data, tools):
 
 
 def test_a_face_glancing_sideways_reads_open_when_the_other_eye_is_wide_open(shared_data, tools):
-    """talking_two_faces, frame 40: the woman looks sideways, her far eye shows mostly white
-    sclera and its patch reads shut, while both lids are apart and the other eye's as wide as
-    open eyes' ever are. Read as open eyes read, so her blinks have open frames around them
-    (as "can't tell" they hid every blink she made)."""
+    """talking_two_faces, frame 40: the woman looks sideways, her near eye's iris sits in its
+    inner corner, white sclera beside it, and its patch reads shut, while both lids are apart
+    and the other eye's as wide as open eyes' ever are. Read as open eyes read, so her blinks
+    have open frames around them (as "can't tell" they hid every blink she made)."""
     woman = live_frame_readings(shared_data / "video/unlabelled/talking_two_faces.mp4", 40,
                                 tools)[-1]
     assert woman.cnn is not None and woman.geometry is not None

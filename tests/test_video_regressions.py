@@ -64,8 +64,9 @@ def test_two_people_talking_give_no_false_blink():
 
 
 def test_a_woman_glancing_sideways_has_her_blinks_found():
-    """Her far eye shows mostly sclera and reads shut in every frame while both lids are
-    wide apart; read as open eyes there, her three blinks have open frames around them."""
+    """Her near eye (iris in its inner corner) shows mostly sclera and reads shut in every frame
+    while both lids are wide apart; read as open eyes there, her three blinks have open frames
+    around them."""
     spec, events = labelled("talking_two_faces")
     woman = spec["faces"][1]
     found = [e for e in events if e["kind"] == "blink" and face_of(spec, e) is woman]

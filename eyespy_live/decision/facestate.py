@@ -100,9 +100,20 @@ class StateLimits:
     wink_open: float = 0.25  # the open eye of a wink reads at most this P(closed) …
     wink_shut: float = 0.75  # … and the shut eye at least this (photo thresholds)
     # A "shut" eye whose lids the geometry sees this far apart (lid gap / iris) is not shut:
-    # the CNN misreads a far eye of a turned head or an eye glancing sideways this way.
+    # the CNN misreads an eye glancing hard sideways, its iris in a corner, this way.
     # (Closed CEW eyes: 95 % below 0.54; open ones: 75 % above 0.6.)
     shut_max_openness: float = 0.65
+    # One eye reading shut is also a misread, not a wink, when the iris model finds both
+    # irises shifted the same way by at least `glance_side` eye widths and the shut eye's
+    # lids at least `glance_openness` apart: a hard sideways glance, the iris half under the
+    # corner, so the lids look narrower. (Live: read open beside a wide-open eye; a still:
+    # can't tell, as a blink starting mid-glance looks the same.) Measured on every face of
+    # the fusion's evidence tables (CEW faces and their studio copies, ZJU, focus_webcam;
+    # 8,280 faces) and the portrait sets: 3 of 2,772 shut faces reach 0.15, none reading one
+    # eye open with its shut lids ≥ 0.55; winks at most 0.10; talking_two_faces' glance
+    # 0.19-0.22.
+    glance_side: float = 0.15
+    glance_openness: float = 0.55
     # A laugh: the cheeks push the lower lids up until the CNN reads the slit as shut, but
     # the upper lids stay where an open eye's are (≤ −0.14 eye widths above the corner line:
     # 90 % of open CEW eyes, 2 % of closed ones), the iris centre still shows under them,

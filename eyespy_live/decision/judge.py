@@ -31,7 +31,7 @@ from eyespy_live.vision.eyecrop import eye_patches
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face
 from eyespy_live.vision.fusion import FusionModel, measure_eyes
-from eyespy_live.vision.landmarks import FaceGeometry, FaceLandmarker
+from eyespy_live.vision.landmarks import EyeGeometry, FaceGeometry, FaceLandmarker
 from eyespy_live.vision.reflections import without_reflections
 
 # Below this P(closed) on both eyes the CNN alone decides (no landmark stage). On CEW test
@@ -272,12 +272,14 @@ class EyeJudge:
         if self._one_eye_misread(p, geometry):
             misread = 0 if p[0] >= p[1] else 1
             shut, other = geometry.eyes[misread], geometry.eyes[1 - misread]
-            # A still photo whose "shut" eye has its lids as far apart as its partner's, or
-            # as open eyes' ever are (live frames read such an eye open, above): no wink
-            # looks like that (the shut lid is the narrower), so the reading is overruled and
-            # the face judged by the open eye. The far eye of a face glancing sideways is
-            # misread this way. (Its partner's lids being that wide is not enough: a pasted
-            # wink in a dim, noisy photo has its shut lids measured 0.66-0.67 apart.)
+            # A still photo whose "shut" eye has its lids as far apart as its partner's, or as
+            # open eyes' ever are (live frames read such an eye open, above): no wink looks like
+            # that (the shut lid is the narrower), so the reading is overruled and the face
+            # judged by the open eye. An eye glancing hard sideways, its iris in a corner and
+            # white beside it, is misread this way. (Its partner's lids being that wide is not
+            # enough: a pasted wink in a dim, noisy photo has its shut lids measured 0.66-0.67
+            # apart.) A glance seen only in the irises, its "shut" lids narrower, stays can't
+            # tell in a still: a blink starting during the glance looks the same.
             overruled = shut.openness >= min(other.openness, LIDS_WIDE_OPEN)
             if not thorough or not overruled:
                 return EyeJudgement(None, REASON_DISAGREE, geometry, cnn)
@@ -285,9 +287,16 @@ class EyeJudge:
         return EyeJudgement(p, None, geometry, cnn)
 
     def _one_eye_misread(self, p: tuple[float, float], geometry: FaceGeometry) -> bool:
-        """One eye reads shut while its lids are wide open and the other eye reads open: a
-        far eye of a turned head or a sideways glance (the CNN's known misread), not a wink
-        or a blink. Both eyes reading shut is left to the face state (a blink, or a veto)."""
-        shut = [p[i] >= 0.5 and geometry.eyes[i].openness >= self.limits.shut_max_openness
+        """One eye reads shut while its lids are wide open (or apart, with both irises shifted the
+        same way) and the other eye reads open: an eye glancing hard sideways, white beside its iris
+        (the CNN's known misread), not a wink or a blink. Both eyes reading shut is left to the face
+        state (a blink, or a veto)."""
+        shut = [p[i] >= 0.5 and (geometry.eyes[i].openness >= self.limits.shut_max_openness
+                                 or self._glancing(geometry, geometry.eyes[i]))
                 for i in (0, 1)]
         return shut[0] != shut[1] and min(p) < 0.5
+
+    def _glancing(self, geometry: FaceGeometry, eye: EyeGeometry) -> bool:
+        """Both irises shifted the same way and this eye's lids apart: a sideways glance."""
+        return (geometry.sideways_glance >= self.limits.glance_side
+                and eye.openness >= self.limits.glance_openness)

@@ -203,6 +203,15 @@ class FaceGeometry:
         corners = (self.mesh[_MOUTH_CORNERS[0], :2] + self.mesh[_MOUTH_CORNERS[1], :2]) / 2.0
         return float((middle - corners) @ normal) / span
 
+    @property
+    def sideways_glance(self) -> float:
+        """How far both irises sit towards the same side of the image, in eye widths (the
+        smaller of the two; 0 when they point different ways). Eyes move together, so a
+        glance shifts both irises alike; a shut eye's iris is a guess that does not follow
+        its partner's. (`gaze_side` + points to the nose, so the image-right eye's flips.)"""
+        left, right = self.eyes[0].gaze_side, -self.eyes[1].gaze_side
+        return min(abs(left), abs(right)) if left * right > 0 else 0.0
+
     def face(self, box: tuple[int, int, int, int], score: float) -> Face:
         """A `Face` whose eye points come from the mesh, for placing the CNN's eye crop."""
         return Face(box, score, self.eye_points)
