@@ -259,12 +259,19 @@ def test_a_killed_run_resumes_where_it_stopped(culled, tmp_path, python):
         assert "photos/s, ETA" in result.stderr  # plain progress lines when not a terminal
 
 
-def test_changed_settings_start_over(culled, tmp_path, config):
+@pytest.mark.parametrize("changed", [
+    {"blink.photo_t_half": 0.1},
+    {"blink.photo_wink": "check"},  # a wink's photo goes elsewhere now
+    {"vision.geometry": False},  # the CNN alone judges differently
+])
+def test_changed_settings_start_over(culled, tmp_path, config, changed):
     session, _, _ = culled
     out = tmp_path / "out"
     run_cull(CullOptions(session=session, out_dir=out, jobs=2, limit=2), config)
-    stricter = load(None, {"blink.photo_t_half": 0.1})
-    again = run_cull(CullOptions(session=session, out_dir=out, jobs=2, limit=2), stricter)
+    same = run_cull(CullOptions(session=session, out_dir=out, jobs=2, limit=2), config)
+    assert same.restarted_because is None and same.resumed == 2
+    other = load(None, changed)
+    again = run_cull(CullOptions(session=session, out_dir=out, jobs=2, limit=2), other)
     assert again.restarted_because == "the settings changed since the last run"
     assert again.resumed == 0 and again.analysed == 2
 

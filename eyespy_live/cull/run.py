@@ -80,21 +80,32 @@ class CullSummary:
         return self.analysed / self.seconds if self.seconds > 0 else 0.0
 
 
-def state_settings(config: Config, small_faces: bool) -> dict[str, Any]:
-    """Everything a verdict depends on; a change means earlier verdicts are stale."""
-    model = Path(config.vision.model) if config.vision.model else default_eye_model()
+def _file_id(path: Path) -> str:
     try:
-        model_id = hashlib.sha1(model.read_bytes()).hexdigest()[:16]
+        return hashlib.sha1(path.read_bytes()).hexdigest()[:16]
     except OSError:
-        model_id = str(model)
+        return str(path)
+
+
+def state_settings(config: Config, small_faces: bool) -> dict[str, Any]:
+    """Everything a verdict depends on; a change means earlier verdicts are stale (an
+    upgraded eyespy too: its judgement may have changed)."""
+    from eyespy_live import __version__
+    from eyespy_live.decision.judge import default_fusion_path
+
+    model = Path(config.vision.model) if config.vision.model else default_eye_model()
     b = config.blink
     return {
         "cull": CULL_VERSION,
+        "eyespy": __version__,
+        "geometry": config.vision.geometry,
+        "fusion": _file_id(default_fusion_path()) if config.vision.geometry else None,
+        "photo_wink": b.photo_wink,
         "detector": config.vision.detector,
         "variant": config.vision.detector_variant,
         "min_face_score": config.vision.min_face_score,
         "small_faces": small_faces,
-        "model": model_id,
+        "model": _file_id(model),
         "t_closed": b.t_closed,
         "t_open": b.t_open,
         "t_half": b.t_half,
