@@ -314,6 +314,23 @@ def test_an_eye_the_iris_model_loses_is_not_read_the_other_eye_decides(
         assert min(e.contour_fit for e in geometry.eyes) > 0.7
 
 
+def _glancing_woman(shared_data, detector, judge, number):
+    """talking_two_faces.mp4's frame `number`, the woman's face on it, her still-photo
+    reading, and which eye reads shut (the other reads open)."""
+    capture = cv2.VideoCapture(
+        str(shared_data / "video" / "unlabelled" / "talking_two_faces.mp4"))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, number)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    woman = max(detector.detect_photo(frame), key=lambda f: f.box[0])
+    reading = judge.read(to_gray(frame), woman, thorough=True)
+    assert reading.cnn is not None and reading.geometry is not None
+    shut = 0 if reading.cnn[0] >= reading.cnn[1] else 1
+    assert reading.cnn[1 - shut] < 0.5 <= reading.cnn[shut], reading
+    return frame, woman, reading, shut
+
+
 def test_an_eye_glancing_sideways_read_shut_with_lids_wide_open_is_open_in_a_still(
         shared_data, detector, judge):
     """talking_two_faces.mp4, frame 60, as a still photo: the woman glancing sideways, her head
@@ -321,20 +338,10 @@ def test_an_eye_glancing_sideways_read_shut_with_lids_wide_open_is_open_in_a_sti
     white beside it), though its lids are as far apart as open eyes' are (0.88 of the iris); her
     far eye reads open, its lids wider still. No wink looks like that: she is open, not "can't
     tell"."""
-    capture = cv2.VideoCapture(
-        str(shared_data / "video" / "unlabelled" / "talking_two_faces.mp4"))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, 60)
-    ok, frame = capture.read()
-    capture.release()
-    assert ok
-    woman = max(detector.detect_photo(frame), key=lambda f: f.box[0])
-    reading = judge.read(to_gray(frame), woman, thorough=True)
-    assert reading.cnn is not None and reading.geometry is not None
-    far = 0 if reading.cnn[0] >= reading.cnn[1] else 1
-    near_lids = reading.geometry.eyes[1 - far].openness
-    assert reading.cnn[1 - far] < 0.5 <= reading.cnn[far], reading
+    frame, _, reading, shut = _glancing_woman(shared_data, detector, judge, 60)
     # Its lids are narrower than the other eye's, but wide open all the same.
-    assert LIDS_WIDE_OPEN <= reading.geometry.eyes[far].openness < near_lids
+    other_lids = reading.geometry.eyes[1 - shut].openness
+    assert LIDS_WIDE_OPEN <= reading.geometry.eyes[shut].openness < other_lids
     assert reading.p_closed is not None and max(reading.p_closed) < 0.5, reading
     verdict = analyze_photo(frame, detector, judge, BlinkSettings())
     face = max(verdict.faces, key=lambda f: f.box[0])
@@ -352,17 +359,7 @@ def test_an_eye_glancing_hard_sideways_is_no_closed_eye_though_its_lids_look_nar
     not "eyes closed" (130) or a wink (135), both false retakes before: at 135 a blink is
     starting, and nothing in the geometry tells it from 130. Live, the frames read as open
     eyes read, so a blink's start is taken from the frames where both eyes shut."""
-    capture = cv2.VideoCapture(
-        str(shared_data / "video" / "unlabelled" / "talking_two_faces.mp4"))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, frame)
-    ok, image = capture.read()
-    capture.release()
-    assert ok
-    woman = max(detector.detect_photo(image), key=lambda f: f.box[0])
-    reading = judge.read(to_gray(image), woman, thorough=True)
-    assert reading.cnn is not None and reading.geometry is not None
-    shut = 0 if reading.cnn[0] >= reading.cnn[1] else 1
-    assert reading.cnn[1 - shut] < 0.5 <= reading.cnn[shut], reading
+    image, woman, reading, shut = _glancing_woman(shared_data, detector, judge, frame)
     assert reading.geometry.eyes[shut].openness < judge.limits.shut_max_openness
     face = max(analyze_photo(image, detector, judge, BlinkSettings()).faces,
                key=lambda f: f.box[0])
