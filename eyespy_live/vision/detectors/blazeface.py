@@ -258,6 +258,8 @@ class BlazeFaceDetector(FaceDetector):
         4 side-lit proxy portraits still missed (CEW side light 378 → 381 of 382), but the
         1681 images with a face went 3 → 10 (the new ones' scores 0.60–0.70, mesh 0.91–1.00,
         against 0.68–0.77 and 0.96–0.98 on the three portraits: nothing tells them apart).
+        Nor a mirrored copy as a third look, as it is and brightened (2026-12-08): 1 of those
+        4 found, and the 1681 images with a face 3 → 5 (two more web eye close-ups).
         """
         found = self._close_faces(image) or self._close_faces(brightened(image))
         return [replace(f, second_look=True) for f in found]
