@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eyespy_live import __version__
 from eyespy_live.config import Config
 from eyespy_live.cull import report, workers
 from eyespy_live.cull.lock import CullLock
@@ -90,8 +91,7 @@ def _file_id(path: Path) -> str:
 def state_settings(config: Config, small_faces: bool) -> dict[str, Any]:
     """Everything a verdict depends on; a change means earlier verdicts are stale (an
     upgraded eyespy too: its judgement may have changed)."""
-    from eyespy_live import __version__
-    from eyespy_live.decision.judge import default_fusion_path
+    from eyespy_live.decision.judge import default_fusion_path  # cv2 and the models: when used
 
     model = Path(config.vision.model) if config.vision.model else default_eye_model()
     b = config.blink

@@ -31,7 +31,7 @@ from eyespy_live.vision.eyecrop import eye_patches
 from eyespy_live.vision.eyestate import EyeStateModel
 from eyespy_live.vision.faces import Face
 from eyespy_live.vision.fusion import FusionModel, measure_eyes
-from eyespy_live.vision.landmarks import EyeGeometry, FaceGeometry, FaceLandmarker
+from eyespy_live.vision.landmarks import FaceGeometry, FaceLandmarker
 from eyespy_live.vision.reflections import without_reflections
 
 # Below this P(closed) on both eyes the CNN alone decides (no landmark stage). On CEW test
@@ -291,12 +291,9 @@ class EyeJudge:
         same way) and the other eye reads open: an eye glancing hard sideways, white beside its iris
         (the CNN's known misread), not a wink or a blink. Both eyes reading shut is left to the face
         state (a blink, or a veto)."""
-        shut = [p[i] >= 0.5 and (geometry.eyes[i].openness >= self.limits.shut_max_openness
-                                 or self._glancing(geometry, geometry.eyes[i]))
-                for i in (0, 1)]
+        limits = self.limits
+        glancing = geometry.sideways_glance >= limits.glance_side
+        shut = [p[i] >= 0.5 and (e.openness >= limits.shut_max_openness
+                                 or (glancing and e.openness >= limits.glance_openness))
+                for i, e in enumerate(geometry.eyes)]
         return shut[0] != shut[1] and min(p) < 0.5
-
-    def _glancing(self, geometry: FaceGeometry, eye: EyeGeometry) -> bool:
-        """Both irises shifted the same way and this eye's lids apart: a sideways glance."""
-        return (geometry.sideways_glance >= self.limits.glance_side
-                and eye.openness >= self.limits.glance_openness)
